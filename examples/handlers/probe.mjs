@@ -1,0 +1,43 @@
+// A test and demo function written for Amazon MQ's RabbitMQ event: it reads rmqMessagesByQueue and
+// decodes `data` by hand, exactly as a handler deployed behind Amazon MQ's own trigger would.
+// Each message body may steer it: {"fail":"always"|"once"|"items"|"timeout", "sleepMs": n}.
+// Every invocation is recorded (one JSON line per message) under PROBE_DIR/<queue>.jsonl.
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const dir = process.env.PROBE_DIR || "/tmp/amqp-lambda-agent-probe";
+
+export const handler = async (event) => {
+  mkdirSync(dir, { recursive: true });
+  const failures = [];
+  let throwNow;
+  for (const [key, messages] of Object.entries(event.rmqMessagesByQueue)) {
+    const queue = key.split("::")[0];
+    for (const message of messages) {
+      const text = Buffer.from(message.data, "base64").toString("utf8");
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = { text };
+      }
+      appendFileSync(
+        join(dir, `${queue}.jsonl`),
+        `${JSON.stringify({ id: body.id, deliveryTag: message.deliveryTag, redelivered: message.redelivered, routingKey: message.routingKey, exchange: message.exchange, contentType: message.basicProperties.contentType, batch: messages.length, at: Date.now() })}\n`,
+      );
+      if (body.sleepMs) await new Promise((resolve) => setTimeout(resolve, body.sleepMs));
+      if (body.fail === "always") throwNow ??= new Error(`message ${body.id} always fails`);
+      if (body.fail === "items") failures.push({ itemIdentifier: message.deliveryTag });
+      if (body.fail === "once" || body.fail === "timeout") {
+        const marker = join(dir, `${queue}.${body.id}.seen`);
+        if (!existsSync(marker)) {
+          writeFileSync(marker, "");
+          if (body.fail === "once") throwNow ??= new Error(`message ${body.id} fails the first time`);
+          else await new Promise((resolve) => setTimeout(resolve, body.timeoutMs ?? 3000));
+        }
+      }
+    }
+  }
+  if (throwNow) throw throwNow;
+  return failures.length > 0 ? { batchItemFailures: failures } : { ok: true };
+};

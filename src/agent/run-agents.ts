@@ -1,0 +1,71 @@
+import type { Server } from "node:http";
+import type { LoadedConfig } from "../config/types.js";
+import { startHealthServer } from "../observability/health-server.js";
+import { agentLogger, type Logger } from "../observability/logger.js";
+import { Metrics } from "../observability/metrics.js";
+import type { SecretScrubber } from "../observability/redact.js";
+import { startSummary } from "../observability/summary.js";
+import { Agent } from "./agent.js";
+
+export interface RunningAgents {
+  agents: Agent[];
+  metrics: Metrics;
+  /** Resolves with the process exit code: 0 after a drain, 1 when an agent gave up on the broker. */
+  finished: Promise<number>;
+  /** Graceful stop of every agent (idempotent). */
+  stop(drainTimeoutMs?: number): Promise<void>;
+}
+
+/** Starts every agent of a config, the health/metrics server and the periodic summary. */
+export async function runAgents(
+  config: LoadedConfig,
+  log: Logger,
+  scrubber: SecretScrubber,
+): Promise<RunningAgents> {
+  const metrics = new Metrics();
+  const loggers = new Map(config.agents.map((a) => [a.name, agentLogger(log, a.name)]));
+  const agents = config.agents.map((a) => new Agent(a, metrics, loggers.get(a.name) as Logger));
+  let server: Server | undefined;
+  if (config.options.http.enabled) {
+    const { host, port } = config.options.http;
+    server = await startHealthServer(
+      host,
+      port,
+      { statuses: () => agents.map((a) => a.status()) },
+      metrics,
+      scrubber,
+    );
+    log.info({ host, port }, `health and metrics on http://${host}:${port} (/healthz, /readyz, /metrics)`);
+  }
+  const stopSummary = startSummary(agents, loggers, metrics, config.options.summaryIntervalMs);
+  let stopping: Promise<void> | undefined;
+  let resolveFinished: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => {
+    resolveFinished = resolve;
+  });
+  const stop = (drainTimeoutMs?: number) => {
+    stopping ??= (async () => {
+      stopSummary();
+      await Promise.all(agents.map((a) => a.stop(drainTimeoutMs)));
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      server?.closeAllConnections();
+    })();
+    return stopping;
+  };
+  for (const agent of agents) {
+    void agent.failed.then(async () => {
+      await stop(0);
+      resolveFinished(1);
+    });
+  }
+  await Promise.all(agents.map((a) => a.start()));
+  return {
+    agents,
+    metrics,
+    finished,
+    stop: async (drainTimeoutMs) => {
+      await stop(drainTimeoutMs);
+      resolveFinished(0);
+    },
+  };
+}

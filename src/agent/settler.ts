@@ -1,0 +1,103 @@
+import type { AgentConfig } from "../config/types.js";
+import { toError } from "../errors.js";
+import type { InvokeFailure } from "../lambda/invoke-outcome.js";
+import type { LogThrottle } from "../observability/log-throttle.js";
+import type { Logger } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
+import { deadLetterOptions } from "./dead-letter.js";
+import type { Delivery } from "./delivery.js";
+import { delay } from "./rate-limiter.js";
+import { decideSettlement } from "./settlement.js";
+
+/**
+ * Carries out `decideSettlement` on the channel that delivered the message. A message whose channel
+ * has closed is left alone: its delivery tag is dead and the broker redelivers it.
+ */
+export class Settler {
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly throttle: LogThrottle,
+  ) {}
+
+  async settle(delivery: Delivery, failure: InvokeFailure | undefined, attempts: number): Promise<void> {
+    const agent = this.config.name;
+    const settlement = decideSettlement(failure, this.config.amqp);
+    if (failure) this.metrics.failed.inc({ agent });
+    else this.metrics.lastDelivery.set({ agent }, Date.now() / 1000);
+    switch (settlement.action) {
+      case "ack":
+        if (delivery.session.ack(delivery.message)) this.metrics.acked.inc({ agent });
+        else this.unsettled();
+        return;
+      case "none":
+        if (failure) {
+          this.throttle.error(
+            this.log,
+            `auto-ack-lost:${failure.errorType}`,
+            { errorType: failure.errorType, attempts },
+            `message failed with auto_ack and no dead-letter queue: it is gone (${failure.errorType}: ${failure.message})`,
+          );
+        }
+        return;
+      case "requeue":
+        await delay(settlement.delayMs);
+        if (delivery.session.nack(delivery.message, true)) this.metrics.requeued.inc({ agent });
+        else this.unsettled();
+        return;
+      case "reject":
+        if (delivery.session.nack(delivery.message, false)) this.metrics.rejected.inc({ agent });
+        else this.unsettled();
+        return;
+      case "dead_letter":
+        await this.deadLetter(delivery, failure as InvokeFailure, attempts);
+        return;
+    }
+  }
+
+  private async deadLetter(delivery: Delivery, failure: InvokeFailure, attempts: number): Promise<void> {
+    const { session, message } = delivery;
+    const agent = this.config.name;
+    if (!session.alive) return this.unsettled();
+    const options = deadLetterOptions(message, {
+      agent,
+      queue: this.config.amqp.queue,
+      functionName: this.config.lambda.functionName,
+      attempts,
+      failure,
+    });
+    try {
+      await session.publishDeadLetter(message.content, options);
+    } catch (thrown) {
+      const error = toError(thrown);
+      this.throttle.error(
+        this.log,
+        "dead-letter-failed",
+        { err: error },
+        `could not dead-letter a message, leaving it to the broker: ${error.message}`,
+      );
+      if (!this.config.amqp.autoAck && session.nack(message, true)) this.metrics.requeued.inc({ agent });
+      return;
+    }
+    this.metrics.deadLettered.inc({ agent });
+    this.throttle.warn(
+      this.log,
+      `dead-lettered:${failure.errorType}`,
+      { errorType: failure.errorType, attempts, deadLetterQueue: this.config.amqp.deadLetterQueue },
+      `message dead-lettered to ${this.config.amqp.deadLetterQueue} after ${attempts} attempt(s): ${failure.errorType}: ${failure.message}`,
+    );
+    if (this.config.amqp.autoAck) return;
+    if (session.ack(message)) this.metrics.acked.inc({ agent });
+    else this.unsettled();
+  }
+
+  /** A result dropped knowingly: its channel closed, the broker redelivers the message. */
+  abandon(): void {
+    this.unsettled();
+  }
+
+  private unsettled(): void {
+    this.metrics.dropped.inc({ agent: this.config.name });
+  }
+}

@@ -1,0 +1,3 @@
+export { parseDuration } from "./duration.js";
+export { loadConfigFile, resolveConfig } from "./load-config.js";
+export type * from "./types.js";
