@@ -1,0 +1,49 @@
+/**
+ * Lambda-side helpers for functions invoked by amqp-lambda-agent: event types and middy
+ * middlewares. No runtime dependencies (middy and aws-lambda are only used for types).
+ *
+ * @module amqp-lambda-agent/middleware
+ */
+export {
+  failureOf,
+  logRecordFailure,
+  RabbitMQBatchFailureError,
+  type RabbitMQFailureLoggingOptions,
+  type RabbitMQRecordFailureLogger,
+  toBatchResponse,
+} from "./batch-response.js";
+export { type DecodedBody, decodeBody, isJsonContentType } from "./decode-body.js";
+export { decodeHeaders, decodeHeaderValue, isHeaderBytes } from "./decode-headers.js";
+export type {
+  AmazonMQRabbitMQEvent,
+  AmazonMQRabbitMQMessage,
+  RabbitMQBasicProperties,
+  RabbitMQBatchItemFailure,
+  RabbitMQBatchResponse,
+  RabbitMQEvent,
+  RabbitMQHandler,
+  RabbitMQHeaderValue,
+  RabbitMQMessage,
+} from "./event-types.js";
+export { isParsedRabbitMQEvent, parseRabbitMQEvent, recordsOf, splitQueueKey } from "./parse-event.js";
+export type {
+  AnyParsedRabbitMQRecord,
+  ParsedRabbitMQEvent,
+  ParsedRabbitMQRecord,
+  RabbitMQDecodedFields,
+  RabbitMQParsedHeaders,
+  RabbitMQParsedHeaderValue,
+  RabbitMQRecord,
+  RabbitMQUnparsableRecord,
+} from "./parsed-event-types.js";
+export {
+  type ProcessRecordsOptions,
+  processRecords,
+  type RabbitMQRecordFunction,
+} from "./process-records.js";
+export { rabbitMQParser } from "./rabbitmq-parser.js";
+export {
+  type RabbitMQPartialBatchHandlerResult,
+  rabbitMQPartialBatchFailure,
+} from "./rabbitmq-partial-batch-failure.js";
+export { toError } from "./to-error.js";

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const dir = fileURLToPath(new URL("../../../src/middleware/", import.meta.url));
+const files = readdirSync(dir).filter((name) => name.endsWith(".ts"));
+
+/** Every `import … from "x"` / `export … from "x"` statement of a source file. */
+function moduleStatements(source: string): { statement: string; specifier: string }[] {
+  return [...source.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gm)].map((match) => ({
+    statement: match[0],
+    specifier: match[1] ?? "",
+  }));
+}
+
+describe("src/middleware has no runtime dependencies", () => {
+  it("has source files", () => assert.ok(files.includes("index.ts") && files.length > 5, files.join(",")));
+  for (const name of files) {
+    it(name, () => {
+      const source = readFileSync(join(dir, name), "utf8");
+      for (const { statement, specifier } of moduleStatements(source)) {
+        const typeOnly = /^(?:import|export)\s+type\b/.test(statement);
+        assert.ok(typeOnly || specifier.startsWith("./"), `${name}: runtime import of "${specifier}"`);
+        if (specifier.startsWith("./")) assert.match(specifier, /\.js$/, `${name}: "${specifier}" needs .js`);
+      }
+      assert.doesNotMatch(source, /^import\s+["']/m, `${name}: side-effect import`);
+      assert.doesNotMatch(source, /\bimport\s*\(|\brequire\s*\(/, `${name}: dynamic import or require`);
+    });
+  }
+
+  it("index exports exactly the runtime API", async () => {
+    const api = await import("../../../src/middleware/index.js");
+    assert.deepEqual(Object.keys(api).sort(), [
+      "RabbitMQBatchFailureError",
+      "decodeBody",
+      "decodeHeaderValue",
+      "decodeHeaders",
+      "failureOf",
+      "isHeaderBytes",
+      "isJsonContentType",
+      "isParsedRabbitMQEvent",
+      "logRecordFailure",
+      "parseRabbitMQEvent",
+      "processRecords",
+      "rabbitMQParser",
+      "rabbitMQPartialBatchFailure",
+      "recordsOf",
+      "splitQueueKey",
+      "toBatchResponse",
+      "toError",
+    ]);
+  });
+});
