@@ -1,0 +1,221 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { loadConfigFile, resolveConfig } from "../../../src/config/index.js";
+import { ConfigError } from "../../../src/errors.js";
+import { file, seedAgent } from "./fixtures.js";
+
+function errorOf(raw: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    resolveConfig(raw, env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected the config to be rejected");
+}
+
+describe("resolveConfig", () => {
+  it("maps every seed field of a whole krakend.json, ignoring KrakenD's own keys", () => {
+    const { agents } = resolveConfig(file(seedAgent()), {});
+    const [agent] = agents;
+    assert.ok(agent);
+    assert.deepEqual(agent.amqp, {
+      url: "amqp://guest:guest@localhost:5672/",
+      queue: "krakend",
+      exchange: "foo",
+      durable: true,
+      autoDelete: false,
+      exclusive: false,
+      noWait: true,
+      prefetchCount: 5,
+      prefetchSize: 0,
+      noLocal: true,
+      autoAck: false,
+      failurePolicy: "dead_letter",
+      deadLetterQueue: "krakend.dlq",
+      requeueDelayMs: 1000,
+      queueArguments: {},
+      maxBacklog: 100,
+      tls: undefined,
+    });
+    assert.deepEqual(agent.consumer, {
+      topic: "*",
+      workers: 5,
+      timeoutMs: 1000,
+      maxRate: 5,
+      drainTimeoutMs: 30_000,
+    });
+    assert.deepEqual(agent.connection, {
+      maxRetries: 10,
+      backoffStrategy: "exponential",
+      healthIntervalMs: 10_000,
+    });
+    assert.deepEqual(agent.lambda, {
+      functionName: "my-fn",
+      region: "eu-west-1",
+      endpoint: "http://localhost:3002",
+      maxRetries: 1,
+      batchSize: 1,
+      batchWindowMs: 0,
+      eventFormat: "rmq",
+    });
+  });
+
+  it("defaults what the file leaves out, as KrakenD does", () => {
+    const raw = seedAgent({ agent: { connection: undefined, consumer: { topic: "#" } } });
+    const amqp = (raw.extra_config as Record<string, Record<string, unknown>>)["async/amqp"] as Record<
+      string,
+      unknown
+    >;
+    for (const key of ["durable", "delete", "exclusive", "no_wait", "prefetch_count", "auto_ack", "no_local"])
+      delete amqp[key];
+    const [agent] = resolveConfig({ async_agent: [raw] }, {}).agents;
+    assert.equal(agent?.amqp.durable, false);
+    assert.equal(agent?.amqp.prefetchCount, 0);
+    assert.equal(agent?.amqp.autoAck, false);
+    assert.equal(agent?.consumer.workers, 1);
+    assert.equal(agent?.consumer.timeoutMs, 2000);
+    assert.equal(agent?.connection.maxRetries, Number.POSITIVE_INFINITY);
+    assert.equal(agent?.connection.backoffStrategy, "fallback");
+    assert.equal(agent?.connection.healthIntervalMs, 1000);
+  });
+
+  it("substitutes {{ env }} placeholders and reports the values as secrets", () => {
+    const raw = file(seedAgent({ amqp: { host: 'amqp://app:{{ env "BROKER_PASSWORD" }}@localhost:5672/' } }));
+    const loaded = resolveConfig(raw, { BROKER_PASSWORD: "s3cr3t-pw" });
+    assert.equal(loaded.agents[0]?.amqp.url, "amqp://app:s3cr3t-pw@localhost:5672/");
+    assert.ok(loaded.secrets.includes("s3cr3t-pw"));
+  });
+
+  it("treats max_retries 0 or less as unlimited and max_rate -1 as unlimited", () => {
+    const raw = seedAgent({
+      agent: { connection: { max_retries: -1 }, consumer: { topic: "*", max_rate: -1 } },
+    });
+    const [agent] = resolveConfig(file(raw), {}).agents;
+    assert.equal(agent?.connection.maxRetries, Number.POSITIVE_INFINITY);
+    assert.equal(agent?.consumer.maxRate, 0);
+  });
+
+  it("maps nack_discard to the reject policy", () => {
+    const [agent] = resolveConfig(file(seedAgent({ amqp: { nack_discard: true } })), {}).agents;
+    assert.equal(agent?.amqp.failurePolicy, "reject");
+  });
+});
+
+describe("resolveConfig rejects bad input with the JSON path and the expected form", () => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    [
+      "a misspelt key",
+      file(seedAgent({ amqp: { prefetch_cout: 5 } })),
+      /async_agent\[0\]\.extra_config\["async\/amqp"\]\.prefetch_cout: unknown key "prefetch_cout"; did you mean "prefetch_count"\?/,
+    ],
+    [
+      "a negative prefetch",
+      file(seedAgent({ amqp: { prefetch_count: -1 } })),
+      /\.prefetch_count: expected a whole number from 0 to 65535/,
+    ],
+    ["a wrong type", file(seedAgent({ amqp: { durable: "yes" } })), /\.durable: expected boolean/],
+    [
+      "a missing exchange",
+      file(seedAgent({ amqp: { exchange: undefined } })),
+      /\["async\/amqp"\]\.exchange: is required: expected the exchange name/,
+    ],
+    [
+      "an unknown backoff strategy",
+      file(seedAgent({ agent: { connection: { backoff_strategy: "random" } } })),
+      /connection\.backoff_strategy: expected one of "linear", "linear-jitter", "exponential", "exponential-jitter", "fallback"/,
+    ],
+    [
+      "a bad duration",
+      file(seedAgent({ agent: { consumer: { topic: "*", timeout: "soon" } } })),
+      /consumer\.timeout: expected a duration such as "500ms", "1s" or "2m", got "soon"/,
+    ],
+    [
+      "a health interval under 1s",
+      file(seedAgent({ agent: { connection: { health_interval: "500ms" } } })),
+      /connection\.health_interval: must be at least 1000ms/,
+    ],
+    [
+      "a non-AMQP host",
+      file(seedAgent({ amqp: { host: "http://localhost" } })),
+      /\.host: expected an AMQP URL/,
+    ],
+    ["no async_agent", { endpoints: [] }, /async_agent: is required/],
+    [
+      "an unknown consumer key",
+      file(seedAgent({ agent: { consumer: { topic: "*", worker: 3 } } })),
+      /consumer\.worker: unknown key "worker"; did you mean "workers"\?/,
+    ],
+  ];
+  for (const [what, raw, expected] of cases) {
+    it(what, () => assert.match(errorOf(raw).message, expected));
+  }
+
+  it("a missing function_name", () => {
+    const raw = seedAgent();
+    (raw.backend as Array<{ extra_config: Record<string, Record<string, unknown>> }>)[0]?.extra_config[
+      "backend/lambda"
+    ] &&
+      delete (raw.backend as Array<{ extra_config: Record<string, Record<string, unknown>> }>)[0]
+        ?.extra_config["backend/lambda"]?.function_name;
+    assert.match(
+      errorOf(file(raw)).message,
+      /backend\[0\]\.extra_config\["backend\/lambda"\]\.function_name: is required/,
+    );
+  });
+
+  it("no lambda backend at all", () => {
+    assert.match(
+      errorOf(file(seedAgent({ agent: { backend: [{ host: ["x"] }] } }))).message,
+      /async_agent\[0\]\.backend: no backend has extra_config\["backend\/lambda"\]/,
+    );
+  });
+
+  it("a missing environment variable", () => {
+    const raw = file(seedAgent({ amqp: { host: 'amqp://u:{{ env "NOPE_PW" }}@h/' } }));
+    assert.match(errorOf(raw).message, /\["async\/amqp"\]\.host: environment variable NOPE_PW is not set/);
+  });
+
+  it("duplicate agent names", () => {
+    assert.match(
+      errorOf(file(seedAgent(), seedAgent())).message,
+      /async_agent\[1\]\.name: duplicate agent name "cool-agent"/,
+    );
+  });
+
+  it("nack_discard contradicting failure_policy", () => {
+    assert.match(
+      errorOf(file(seedAgent({ amqp: { nack_discard: true, failure_policy: "requeue" } }))).message,
+      /nack_discard: true means failure_policy "reject"/,
+    );
+  });
+
+  it("never echoes the broker password", () => {
+    const error = errorOf(
+      file(seedAgent({ amqp: { host: "amqp://u:hunter2-secret@h/", prefetch_count: "x" } })),
+    );
+    assert.doesNotMatch(error.message, /hunter2-secret/);
+  });
+});
+
+describe("loadConfigFile", () => {
+  it("says when a file is not JSON", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+    const path = join(dir, "bad.json");
+    writeFileSync(path, "{ async_agent: [");
+    assert.throws(
+      () => loadConfigFile(path, {}),
+      (error: Error) => error instanceof ConfigError && /is not valid JSON/.test(error.message),
+    );
+  });
+
+  it("says when a file does not exist", () => {
+    assert.throws(
+      () => loadConfigFile("/nonexistent/agent.json", {}),
+      /cannot read config file \/nonexistent\/agent.json/,
+    );
+  });
+});
