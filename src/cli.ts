@@ -61,6 +61,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const config = loadConfigFile(file, env);
   const scrubber = new SecretScrubber();
   scrubber.add(...config.secrets);
+  if (env.AMQP_KEY_PASSPHRASE) scrubber.add(env.AMQP_KEY_PASSPHRASE);
   switch (command) {
     case "validate":
       process.stdout.write(

@@ -88,7 +88,7 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
         "failed",
         new AgentError(
           "BROKER_UNREACHABLE",
-          `gave up connecting to ${safeUrl} after ${connection.maxRetries} retries: ${error.message}`,
+          `gave up connecting to ${safeUrl} after ${connection.maxRetries} retries`,
           {
             cause: error,
           },

@@ -42,6 +42,7 @@ export function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env
   for (const agent of agents) {
     const password = passwordOf(agent.amqp.url);
     if (password) secrets.push(password);
+    if (agent.amqp.tls?.passphrase) secrets.push(agent.amqp.tls.passphrase);
   }
   return { agents, options: resolveOptions(parsed.data.amqp_lambda_agent), secrets };
 }
@@ -98,7 +99,7 @@ function resolveAgent(raw: RawAgent, at: string): AgentConfig {
       topic: raw.consumer.topic,
       workers,
       timeoutMs: raw.consumer.timeout,
-      maxRate: raw.consumer.max_rate > 0 ? raw.consumer.max_rate : 0,
+      maxRate: Math.max(raw.consumer.max_rate, 0),
       drainTimeoutMs: raw.consumer.drain_timeout,
     },
     lambda: {

@@ -20,7 +20,7 @@ export function createLogger({ level, pretty, scrubber, destination }: LoggerOpt
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     hooks: { streamWrite: (line) => scrubber.scrub(line) },
-    serializers: { err: pino.stdSerializers.err },
+    serializers: { err: serializeError },
   };
   if (destination) return pino(options, destination);
   if (pretty) {
@@ -38,4 +38,11 @@ export function createLogger({ level, pretty, scrubber, destination }: LoggerOpt
 /** The logger for one agent: every line names the agent and keeps KrakenD's message prefix. */
 export function agentLogger(root: Logger, agent: string): Logger {
   return root.child({ agent }, { msgPrefix: `[ASYNC: ${agent}][AMQP] ` });
+}
+
+/** pino's error serializer, without the peer certificate Node attaches to TLS errors (kilobytes per line). */
+function serializeError(error: Error): object {
+  const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  delete serialized.cert;
+  return serialized;
 }

@@ -28,23 +28,21 @@ export function startSummary(
       const rate = (acked - before.acked + failed - before.failed) / seconds;
       previous.set(name, { acked, failed, at: now });
       const status = agent.status();
-      loggers
-        .get(name)
-        ?.info(
-          {
-            summary: true,
-            state: status.state,
-            ratePerSecond: Number(rate.toFixed(1)),
-            inFlight: status.inFlight,
-            held: status.held,
-            received,
-            acked,
-            failed,
-            deadLettered,
-            backlog: status.backlog,
-          },
-          `${status.state}: ${rate.toFixed(1)} msg/s, ${status.inFlight} in flight, ${failed} failed (${deadLettered} dead-lettered), backlog ${status.backlog ?? "?"}`,
-        );
+      loggers.get(name)?.info(
+        {
+          summary: true,
+          state: status.state,
+          ratePerSecond: Number(rate.toFixed(1)),
+          inFlight: status.inFlight,
+          held: status.held,
+          received,
+          acked,
+          failed,
+          deadLettered,
+          backlog: status.backlog,
+        },
+        `${status.state}: ${rate.toFixed(1)} msg/s, ${status.inFlight} in flight, ${failed} failed (${deadLettered} dead-lettered), backlog ${status.backlog ?? "?"}`,
+      );
     }
   }, intervalMs);
   timer.unref();
