@@ -21,21 +21,30 @@ const selected = process.argv.slice(2);
 const files =
   selected.length > 0 ? selected : [...testFiles("test/unit"), ...testFiles("test/integration")].sort();
 const probeDir = mkdtempSync(join(tmpdir(), "amqp-lambda-agent-probe-"));
-const offline = await startOffline({ lambdaPort: LAMBDA_PORT, env: { PROBE_DIR: probeDir } });
+// The plugin would also start an agent on the example queues: the tests start their own.
+const offline = await startOffline({
+  lambdaPort: LAMBDA_PORT,
+  env: { PROBE_DIR: probeDir, AMQP_LAMBDA_AGENT_OFFLINE: "false" },
+});
 process.stderr.write(
   `serverless-offline Invoke API on http://127.0.0.1:${LAMBDA_PORT} (probe records in ${probeDir})\n`,
 );
 
-const code = await new Promise((resolve) => {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
-    {
-      stdio: "inherit",
-      env: { ...process.env, LAMBDA_ENDPOINT: `http://127.0.0.1:${LAMBDA_PORT}`, PROBE_DIR: probeDir },
-    },
-  );
-  child.on("exit", (exitCode) => resolve(exitCode ?? 1));
-});
+const tests = spawn(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
+  {
+    stdio: "inherit",
+    env: { ...process.env, LAMBDA_ENDPOINT: `http://127.0.0.1:${LAMBDA_PORT}`, PROBE_DIR: probeDir },
+  },
+);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, async () => {
+    tests.kill(signal);
+    await offline.stop();
+    process.exit(1);
+  });
+}
+const code = await new Promise((resolve) => tests.on("exit", (exitCode) => resolve(exitCode ?? 1)));
 await offline.stop();
 process.exit(code);

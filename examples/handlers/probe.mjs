@@ -1,6 +1,7 @@
 // A test and demo function written for Amazon MQ's RabbitMQ event: it reads rmqMessagesByQueue and
 // decodes `data` by hand, exactly as a handler deployed behind Amazon MQ's own trigger would.
-// Each message body may steer it: {"fail":"always"|"once"|"items"|"timeout", "sleepMs": n}.
+// Each message body may steer it: {"fail":"always"|"once"|"items"|"timeout"|"until-fixed", "sleepMs": n}
+// ("until-fixed" fails until the file PROBE_DIR/<queue>.fixed exists).
 // Every invocation is recorded (one JSON line per message) under PROBE_DIR/<queue>.jsonl.
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +28,9 @@ export const handler = async (event) => {
       );
       if (body.sleepMs) await new Promise((resolve) => setTimeout(resolve, body.sleepMs));
       if (body.fail === "always") throwNow ??= new Error(`message ${body.id} always fails`);
+      if (body.fail === "until-fixed" && !existsSync(join(dir, `${queue}.fixed`))) {
+        throwNow ??= new Error(`message ${body.id} fails until the function is fixed`);
+      }
       if (body.fail === "items") failures.push({ itemIdentifier: message.deliveryTag });
       if (body.fail === "once" || body.fail === "timeout") {
         const marker = join(dir, `${queue}.${body.id}.seen`);

@@ -46,6 +46,13 @@ export function runCli(
   });
 }
 
+const running = new Set<ChildProcess>();
+// A test that fails before it stops its agent must not leave the process behind (nor keep the
+// test file from ending): children are unref'd and killed when the test process exits.
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** A running `amqp-lambda-agent run` process with its log lines. */
 export class AgentProcess {
   readonly lines: Array<Record<string, unknown>> = [];
@@ -74,7 +81,16 @@ export class AgentProcess {
       }
     });
     this.child.stderr?.on("data", (chunk: Buffer) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
+    running.add(this.child);
+    this.exited = new Promise((resolve) =>
+      this.child.once("exit", (code) => {
+        running.delete(this.child);
+        resolve(code);
+      }),
+    );
+    this.child.unref();
+    for (const stream of [this.child.stdout, this.child.stderr])
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
   }
 
   static start(
