@@ -1,0 +1,22 @@
+import type { AgentFile } from "./build-agent-config.js";
+import { isPlainObject } from "./event-fields.js";
+
+const REDACTED = "***";
+
+/** A copy of the config safe to print: broker passwords and TLS passphrases replaced by `***`. */
+export function redactAgentFile(file: AgentFile): AgentFile {
+  const copy = structuredClone(file);
+  for (const agent of copy.async_agent) {
+    const extra = agent.extra_config;
+    const amqp = isPlainObject(extra) ? extra["async/amqp"] : undefined;
+    if (!isPlainObject(amqp)) continue;
+    if (typeof amqp.host === "string") amqp.host = redactUrl(amqp.host);
+    if (isPlainObject(amqp.tls) && amqp.tls.passphrase !== undefined) amqp.tls.passphrase = REDACTED;
+  }
+  return copy;
+}
+
+/** `amqp://user:secret@host/` → `amqp://user:***@host/`; anything that is not a URL is left alone. */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, `$1:${REDACTED}@`);
+}
