@@ -3,6 +3,7 @@
 // Each message body may steer it: {"fail":"always"|"once"|"items"|"timeout"|"until-fixed", "sleepMs": n}
 // ("until-fixed" fails until the file PROBE_DIR/<queue>.fixed exists).
 // Every invocation is recorded (one JSON line per message) under PROBE_DIR/<queue>.jsonl.
+import { randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -11,6 +12,7 @@ const dir = process.env.PROBE_DIR || "/tmp/amqp-lambda-agent-probe";
 export const handler = async (event) => {
   mkdirSync(dir, { recursive: true });
   const failures = [];
+  const invocation = randomUUID();
   let throwNow;
   for (const [key, messages] of Object.entries(event.rmqMessagesByQueue)) {
     const queue = key.split("::")[0];
@@ -24,7 +26,7 @@ export const handler = async (event) => {
       }
       appendFileSync(
         join(dir, `${queue}.jsonl`),
-        `${JSON.stringify({ id: body.id, deliveryTag: message.deliveryTag, redelivered: message.redelivered, routingKey: message.routingKey, exchange: message.exchange, contentType: message.basicProperties.contentType, batch: messages.length, at: Date.now() })}\n`,
+        `${JSON.stringify({ id: body.id, invocation, deliveryTag: message.deliveryTag, redelivered: message.redelivered, routingKey: message.routingKey, exchange: message.exchange, contentType: message.basicProperties.contentType, batch: messages.length, at: Date.now() })}\n`,
       );
       if (body.sleepMs) await new Promise((resolve) => setTimeout(resolve, body.sleepMs));
       if (body.fail === "always") throwNow ??= new Error(`message ${body.id} always fails`);

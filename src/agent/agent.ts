@@ -179,6 +179,7 @@ export class Agent {
     );
     this.setState("ready", undefined);
     if (this.pausedForBacklog) void session.pause();
+    void this.checkHealth();
   }
 
   private onLost(error: Error): void {

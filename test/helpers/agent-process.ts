@@ -55,6 +55,8 @@ process.on("exit", () => {
 
 /** A running `amqp-lambda-agent run` process with its log lines. */
 export class AgentProcess {
+  /** Every agent process this test file started, for scans over all their output. */
+  static readonly started: AgentProcess[] = [];
   readonly lines: Array<Record<string, unknown>> = [];
   stdout = "";
   stderr = "";
@@ -82,6 +84,7 @@ export class AgentProcess {
     });
     this.child.stderr?.on("data", (chunk: Buffer) => (this.stderr += chunk));
     running.add(this.child);
+    AgentProcess.started.push(this);
     this.exited = new Promise((resolve) =>
       this.child.once("exit", (code) => {
         running.delete(this.child);

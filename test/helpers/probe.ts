@@ -7,6 +7,8 @@ export const PROBE_FUNCTION = "amqp-lambda-agent-example-dev-probe";
 
 export interface ProbeRecord {
   id: number;
+  /** One per invocation: records that share it came in one batch. */
+  invocation: string;
   deliveryTag: string;
   redelivered: boolean;
   routingKey: string;
