@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { after, before } from "node:test";
 import { promisify } from "node:util";
 import amqplib, { type ChannelModel, type ConfirmChannel, type GetMessage, type Options } from "amqplib";
 
@@ -106,4 +107,37 @@ export async function closeConnections(namePart: string): Promise<number> {
     .map((line) => line.split("\t")[0] as string);
   for (const pid of pids) await rabbitmqctl("close_connection", pid, "closed by a fault-injection test");
   return pids.length;
+}
+
+/**
+ * For one test suite: a broker connection opened before its tests, and exchange/queue names of its
+ * own (queue, and its `.dlq`) that are deleted after them.
+ */
+export class SuiteBroker {
+  broker!: TestBroker;
+  private readonly exchanges: string[] = [];
+  private readonly queues: string[] = [];
+
+  constructor() {
+    before(async () => {
+      this.broker = await TestBroker.connect();
+    });
+    after(async () => {
+      await this.broker.cleanup(this.exchanges, this.queues);
+      await this.broker.close();
+    });
+  }
+
+  names(prefix: string): { exchange: string; queue: string } {
+    const exchange = uniqueName(`${prefix}-x`);
+    const queue = uniqueName(`${prefix}-q`);
+    this.exchanges.push(exchange);
+    this.queues.push(queue, `${queue}.dlq`);
+    return { exchange, queue };
+  }
+
+  /** A new connection, e.g. after the broker was restarted. */
+  async reconnect(): Promise<void> {
+    this.broker = await TestBroker.connect();
+  }
 }

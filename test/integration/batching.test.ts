@@ -1,38 +1,22 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { AgentProcess } from "../helpers/agent-process.js";
-import { TestBroker, uniqueName } from "../helpers/broker.js";
+import { SuiteBroker } from "../helpers/broker.js";
 import { agentConfig } from "../helpers/config.js";
 import { probeIds, probeRecords } from "../helpers/probe.js";
 import { waitFor } from "../helpers/wait.js";
 
 describe("batching, partial batch failures and the Lambda-side event", () => {
-  let broker: TestBroker;
-  const exchanges: string[] = [];
-  const queues: string[] = [];
-  const names = (prefix: string) => {
-    const exchange = uniqueName(`${prefix}-x`);
-    const queue = uniqueName(`${prefix}-q`);
-    exchanges.push(exchange);
-    queues.push(queue, `${queue}.dlq`);
-    return { exchange, queue };
-  };
+  const suite = new SuiteBroker();
+  const names = (prefix: string) => suite.names(prefix);
   const deadIds = async (queue: string) =>
-    (await broker.drain(`${queue}.dlq`)).map((m) => {
+    (await suite.broker.drain(`${queue}.dlq`)).map((m) => {
       try {
         return JSON.parse(m.content.toString()).id as number;
       } catch {
         return m.content.toString();
       }
     });
-
-  before(async () => {
-    broker = await TestBroker.connect();
-  });
-  after(async () => {
-    await broker.cleanup(exchanges, queues);
-    await broker.close();
-  });
 
   it("1,000 messages in batches of 10, every tenth failing through batchItemFailures", async () => {
     const { exchange, queue } = names("batch");
@@ -43,12 +27,12 @@ describe("batching, partial batch failures and the Lambda-side event", () => {
       amqp: { prefetch_count: 100 },
       lambda: { batch_size: 10, batch_window: "200ms", max_retries: 0 },
     });
-    await broker.declare(exchange, queue, "#");
+    await suite.broker.declare(exchange, queue, "#");
     const bodies = Array.from({ length: 1000 }, (_, id) => (id % 10 === 9 ? { id, fail: "items" } : { id }));
-    await broker.publish(exchange, "k", bodies);
+    await suite.broker.publish(exchange, "k", bodies);
     const agent = AgentProcess.start(config);
     await waitFor("all 1,000 invoked", () => probeIds(queue).size === 1000, 60_000);
-    await waitFor("100 dead letters", async () => (await broker.ready(`${queue}.dlq`)) === 100, 30_000);
+    await waitFor("100 dead letters", async () => (await suite.broker.ready(`${queue}.dlq`)) === 100, 30_000);
     assert.equal(await agent.stop(), 0);
     const records = probeRecords(queue);
     const invocations = new Set(records.map((r) => r.invocation)).size;
@@ -64,7 +48,7 @@ describe("batching, partial batch failures and the Lambda-side event", () => {
       bodies.filter((b) => b.fail).map((b) => b.id),
       "exactly the failing ones are dead-lettered",
     );
-    assert.equal(await broker.ready(queue), 0, "the others were acked");
+    assert.equal(await suite.broker.ready(queue), 0, "the others were acked");
   });
 
   it("retries only the failed items of a batch", async () => {
@@ -75,14 +59,14 @@ describe("batching, partial batch failures and the Lambda-side event", () => {
       amqp: { prefetch_count: 10 },
       lambda: { batch_size: 10, batch_window: "300ms", max_retries: 1 },
     });
-    await broker.declare(exchange, queue, "#");
-    await broker.publish(
+    await suite.broker.declare(exchange, queue, "#");
+    await suite.broker.publish(
       exchange,
       "k",
       Array.from({ length: 10 }, (_, id) => (id === 3 ? { id, fail: "items" } : { id })),
     );
     const agent = AgentProcess.start(config);
-    await waitFor("the dead letter", async () => (await broker.ready(`${queue}.dlq`)) === 1, 30_000);
+    await waitFor("the dead letter", async () => (await suite.broker.ready(`${queue}.dlq`)) === 1, 30_000);
     assert.equal(await agent.stop(), 0);
     const records = probeRecords(queue);
     assert.equal(records.filter((r) => r.id === 3).length, 2, "the failed item was retried once");
@@ -101,7 +85,7 @@ describe("batching, partial batch failures and the Lambda-side event", () => {
       agentConfig({ exchange, queue, lambda: { batch_size: 5, batch_window: "100ms" } }),
     );
     await agent.ready();
-    await broker.publish(
+    await suite.broker.publish(
       exchange,
       "order.created",
       Array.from({ length: 5 }, (_, id) => ({ id })),
@@ -131,8 +115,8 @@ describe("batching, partial batch failures and the Lambda-side event", () => {
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    await broker.publish(exchange, "k", [{ id: 1 }, "{not json", { id: 2 }]);
-    await waitFor("the dead letter", async () => (await broker.ready(`${queue}.dlq`)) === 1, 30_000);
+    await suite.broker.publish(exchange, "k", [{ id: 1 }, "{not json", { id: 2 }]);
+    await waitFor("the dead letter", async () => (await suite.broker.ready(`${queue}.dlq`)) === 1, 30_000);
     await waitFor("the two good ones", () => probeIds(queue).size === 2);
     assert.equal(await agent.stop(), 0);
     assert.deepEqual(await deadIds(queue), ["{not json"]);
@@ -147,11 +131,11 @@ describe("batching, partial batch failures and the Lambda-side event", () => {
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    await broker.publish(exchange, "k", [{ id: 1, queue }, "plain text", { id: 2, queue }]);
-    await waitFor("the dead letter", async () => (await broker.ready(`${queue}.dlq`)) === 1, 30_000);
+    await suite.broker.publish(exchange, "k", [{ id: 1, queue }, "plain text", { id: 2, queue }]);
+    await waitFor("the dead letter", async () => (await suite.broker.ready(`${queue}.dlq`)) === 1, 30_000);
     await waitFor("the two JSON bodies", () => probeIds(queue).size === 2);
     assert.equal(await agent.stop(), 0);
-    const [dead] = await broker.drain(`${queue}.dlq`);
+    const [dead] = await suite.broker.drain(`${queue}.dlq`);
     assert.equal(dead?.content.toString(), "plain text");
     assert.equal(dead?.properties.headers?.["x-agent-error-type"], "InvalidJsonBody");
     assert.equal(dead?.properties.headers?.["x-agent-attempts"], 1, "a permanent failure is not retried");

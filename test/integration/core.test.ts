@@ -1,30 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { AgentProcess } from "../helpers/agent-process.js";
-import { TestBroker, uniqueName } from "../helpers/broker.js";
+import { SuiteBroker } from "../helpers/broker.js";
 import { agentConfig } from "../helpers/config.js";
 import { probeIds, probeRecords } from "../helpers/probe.js";
 import { waitFor } from "../helpers/wait.js";
 
 describe("core agent against the real broker and the real Invoke API", () => {
-  let broker: TestBroker;
-  const exchanges: string[] = [];
-  const queues: string[] = [];
-  const names = (prefix: string) => {
-    const exchange = uniqueName(`${prefix}-x`);
-    const queue = uniqueName(`${prefix}-q`);
-    exchanges.push(exchange);
-    queues.push(queue, `${queue}.dlq`);
-    return { exchange, queue };
-  };
-
-  before(async () => {
-    broker = await TestBroker.connect();
-  });
-  after(async () => {
-    await broker.cleanup(exchanges, queues);
-    await broker.close();
-  });
+  const suite = new SuiteBroker();
+  const names = (prefix: string) => suite.names(prefix);
 
   it("with the seed's exact settings, invokes each matching message once and acks it; others are not delivered", async () => {
     const { exchange, queue } = names("seed");
@@ -47,10 +31,10 @@ describe("core agent against the real broker and the real Invoke API", () => {
     const warning = await agent.waitForLog(/config fields without effect/);
     assert.match(String(warning.msg), /no_wait ignored.*no_local has no effect/);
     const matching = Array.from({ length: 300 }, (_, i) => ({ id: i }));
-    await broker.publish(exchange, "order.created", matching.slice(0, 150));
-    await broker.publish(exchange, "order.updated", matching.slice(150));
-    await broker.publish(exchange, "invoice.created", [{ id: 1000 }, { id: 1001 }]);
-    await broker.publish(exchange, "order.created.extra", [{ id: 1002 }]);
+    await suite.broker.publish(exchange, "order.created", matching.slice(0, 150));
+    await suite.broker.publish(exchange, "order.updated", matching.slice(150));
+    await suite.broker.publish(exchange, "invoice.created", [{ id: 1000 }, { id: 1001 }]);
+    await suite.broker.publish(exchange, "order.created.extra", [{ id: 1002 }]);
     await waitFor("300 invocations", () => probeIds(queue).size >= 300, 60_000);
     assert.equal(await agent.stop(), 0);
     const records = probeRecords(queue);
@@ -60,7 +44,7 @@ describe("core agent against the real broker and the real Invoke API", () => {
       matching.map((m) => m.id),
     );
     assert.ok(records.every((r) => r.exchange === exchange && r.routingKey.startsWith("order.")));
-    assert.equal(await broker.ready(queue), 0, "every message acked");
+    assert.equal(await suite.broker.ready(queue), 0, "every message acked");
     assert.equal(agent.countLogs(/config fields without effect/), 1, "one warning line");
   });
 
@@ -74,10 +58,10 @@ describe("core agent against the real broker and the real Invoke API", () => {
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    await broker.publish(exchange, "any", [{ id: 1, fail: "always" }]);
+    await suite.broker.publish(exchange, "any", [{ id: 1, fail: "always" }]);
     await waitFor("the invocation", () => probeRecords(queue).length >= 1);
     assert.equal(await agent.stop(), 0);
-    assert.equal(await broker.ready(queue), 1, "the failed message is still in the queue");
+    assert.equal(await suite.broker.ready(queue), 1, "the failed message is still in the queue");
   });
 
   it("with auto_ack a failing message is not redelivered", async () => {
@@ -85,15 +69,15 @@ describe("core agent against the real broker and the real Invoke API", () => {
     const config = agentConfig({ exchange, queue, amqp: { auto_ack: true }, lambda: { max_retries: 0 } });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    await broker.publish(exchange, "any", [{ id: 1, fail: "always" }, { id: 2 }]);
+    await suite.broker.publish(exchange, "any", [{ id: 1, fail: "always" }, { id: 2 }]);
     // The failure is reported on the dead-letter path: wait for that, then check nothing came back.
-    await waitFor("the dead letter", async () => (await broker.ready(`${queue}.dlq`)) === 1);
+    await waitFor("the dead letter", async () => (await suite.broker.ready(`${queue}.dlq`)) === 1);
     await waitFor("the healthy message", () => probeIds(queue).has(2));
     assert.equal(await agent.stop(), 0);
     const attempts = probeRecords(queue).filter((r) => r.id === 1);
     assert.equal(attempts.length, 1, "invoked once, never redelivered");
     assert.equal(attempts[0]?.redelivered, false);
-    assert.equal(await broker.ready(queue), 0);
+    assert.equal(await suite.broker.ready(queue), 0);
   });
 
   it("SIGTERM while invocations are in flight: they complete and are acked, exit 0, no redelivery after restart", async () => {
@@ -106,7 +90,7 @@ describe("core agent against the real broker and the real Invoke API", () => {
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    await broker.publish(
+    await suite.broker.publish(
       exchange,
       "any",
       Array.from({ length: 5 }, (_, i) => ({ id: i, sleepMs: 1500 })),
@@ -114,10 +98,10 @@ describe("core agent against the real broker and the real Invoke API", () => {
     await waitFor("5 invocations started", () => probeRecords(queue).length === 5);
     agent.signal("SIGTERM");
     assert.equal(await agent.exited, 0);
-    assert.equal(await broker.ready(queue), 0, "nothing returned to the queue");
+    assert.equal(await suite.broker.ready(queue), 0, "nothing returned to the queue");
     const restarted = AgentProcess.start(config);
     await restarted.ready();
-    await broker.publish(exchange, "any", [{ id: 99 }]);
+    await suite.broker.publish(exchange, "any", [{ id: 99 }]);
     await waitFor("the new message", () => probeIds(queue).has(99));
     assert.equal(await restarted.stop(), 0);
     assert.equal(probeRecords(queue).length, 6, "the 5 drained messages were not redelivered");

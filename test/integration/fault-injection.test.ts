@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { AgentProcess } from "../helpers/agent-process.js";
-import { AMQP_URL, closeConnections, rabbitmqctl, TestBroker, uniqueName } from "../helpers/broker.js";
+import { AMQP_URL, closeConnections, rabbitmqctl, SuiteBroker, uniqueName } from "../helpers/broker.js";
 import { type BrokerUser, createBrokerUser } from "../helpers/broker-user.js";
 import { agentConfig as baseConfig, type TestAgentOptions } from "../helpers/config.js";
 import { probeIds, probeRecords } from "../helpers/probe.js";
@@ -18,7 +18,8 @@ function rssMb(pid: number): number {
 }
 
 describe("fault injection: nothing lost, nothing stuck", () => {
-  let broker: TestBroker;
+  const suite = new SuiteBroker();
+  const names = (prefix: string) => suite.names(prefix);
   // The agents connect as a user of their own, so the last test can scan every log line for its password.
   let user: BrokerUser;
   const cliOutputs: string[] = [];
@@ -26,23 +27,11 @@ describe("fault injection: nothing lost, nothing stuck", () => {
     const host = AMQP_URL.replace("//guest:guest@", `//${user.name}:${user.password}@`);
     return baseConfig({ ...o, amqp: { host, ...o.amqp } });
   };
-  const exchanges: string[] = [];
-  const queues: string[] = [];
-  const names = (prefix: string) => {
-    const exchange = uniqueName(`${prefix}-x`);
-    const queue = uniqueName(`${prefix}-q`);
-    exchanges.push(exchange);
-    queues.push(queue, `${queue}.dlq`);
-    return { exchange, queue };
-  };
 
   before(async () => {
-    broker = await TestBroker.connect();
     user = await createBrokerUser("fault");
   });
   after(async () => {
-    await broker.cleanup(exchanges, queues);
-    await broker.close();
     await user.remove();
   });
 
@@ -55,8 +44,8 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       consumer: { workers: 5 },
       amqp: { durable: true, prefetch_count: prefetch },
     });
-    await broker.declare(exchange, queue, "#", true);
-    await broker.publish(exchange, "k", ids(1000, { sleepMs: 5 }), { persistent: true });
+    await suite.broker.declare(exchange, queue, "#", true);
+    await suite.broker.publish(exchange, "k", ids(1000, { sleepMs: 5 }), { persistent: true });
     const first = AgentProcess.start(config);
     await waitFor("some progress", () => probeRecords(queue).length >= 300, 60_000);
     await first.kill();
@@ -68,7 +57,7 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       duplicates >= 0 && duplicates <= prefetch,
       `duplicates ${duplicates} must be within the in-flight window (${prefetch})`,
     );
-    assert.equal(await broker.ready(queue), 0, "nothing left");
+    assert.equal(await suite.broker.ready(queue), 0, "nothing left");
   });
 
   it("the broker closes the agent's connection twice: the agent stays up, reconnects and delivers all", async () => {
@@ -83,7 +72,7 @@ describe("fault injection: nothing lost, nothing stuck", () => {
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    await broker.publish(exchange, "k", ids(600, { sleepMs: 5 }));
+    await suite.broker.publish(exchange, "k", ids(600, { sleepMs: 5 }));
     for (const seen of [150, 350]) {
       await waitFor(`${seen} delivered`, () => probeIds(queue).size >= seen, 60_000);
       const before = agent.countLogs(/consuming /);
@@ -93,7 +82,7 @@ describe("fault injection: nothing lost, nothing stuck", () => {
     await waitFor("all 600 delivered", () => probeIds(queue).size === 600, 60_000);
     assert.equal(await agent.stop(), 0, "the agent was up all along and drains cleanly");
     assert.equal(agent.countLogs(/consuming /), 3);
-    assert.equal(await broker.ready(queue), 0);
+    assert.equal(await suite.broker.ready(queue), 0);
   });
 
   it("the broker restarts mid-run (durable queue, persistent messages): all delivered", async () => {
@@ -106,7 +95,7 @@ describe("fault injection: nothing lost, nothing stuck", () => {
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    await broker.publish(exchange, "k", ids(500, { sleepMs: 5 }), { persistent: true });
+    await suite.broker.publish(exchange, "k", ids(500, { sleepMs: 5 }), { persistent: true });
     await waitFor("some progress", () => probeIds(queue).size >= 100, 60_000);
     await rabbitmqctl("stop_app");
     try {
@@ -119,10 +108,10 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       await rabbitmqctl("start_app");
       await rabbitmqctl("await_startup");
     }
-    broker = await TestBroker.connect();
+    await suite.reconnect();
     await waitFor("all 500 delivered", () => probeIds(queue).size === 500, 120_000);
     assert.equal(await agent.stop(), 0);
-    assert.equal(await broker.ready(queue), 0);
+    assert.equal(await suite.broker.ready(queue), 0);
   });
 
   it("permanent, transient and timing-out failures: retries succeed, poison is dead-lettered, the rest flows", async () => {
@@ -136,14 +125,14 @@ describe("fault injection: nothing lost, nothing stuck", () => {
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    await broker.publish(exchange, "k", [
+    await suite.broker.publish(exchange, "k", [
       ...Array.from({ length: 5 }, (_, i) => ({ id: 1000 + i, fail: "always" })),
       ...Array.from({ length: 3 }, (_, i) => ({ id: 2000 + i, fail: "once" })),
       ...Array.from({ length: 2 }, (_, i) => ({ id: 3000 + i, fail: "timeout", timeoutMs: 3000 })),
       ...ids(100),
     ]);
     await waitFor("the 100 healthy messages", () => ids(100).every((m) => probeIds(queue).has(m.id)), 60_000);
-    await waitFor("5 dead letters", async () => (await broker.ready(`${queue}.dlq`)) === 5, 30_000);
+    await waitFor("5 dead letters", async () => (await suite.broker.ready(`${queue}.dlq`)) === 5, 30_000);
     const count = (id: number) => probeRecords(queue).filter((r) => r.id === id).length;
     await waitFor(
       "the retries of the transient failures",
@@ -155,7 +144,7 @@ describe("fault injection: nothing lost, nothing stuck", () => {
     for (let i = 0; i < 3; i++) assert.equal(count(2000 + i), 2, "transient: succeeded on the retry");
     for (let i = 0; i < 2; i++) assert.equal(count(3000 + i), 2, "timed out once, succeeded on the retry");
     assert.equal(await agent.stop(), 0);
-    const dead = await broker.drain(`${queue}.dlq`);
+    const dead = await suite.broker.drain(`${queue}.dlq`);
     assert.deepEqual(
       dead.map((m) => JSON.parse(m.content.toString()).id).sort(),
       [1000, 1001, 1002, 1003, 1004],
@@ -171,7 +160,7 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       assert.ok(!Number.isNaN(Date.parse(String(headers["x-agent-failed-at"]))));
       assert.equal(message.properties.contentType, "application/json", "properties intact");
     }
-    assert.equal(await broker.ready(queue), 0);
+    assert.equal(await suite.broker.ready(queue), 0);
   });
 
   it("redrive puts dead letters back on the exchange and they are processed once the function is fixed", async () => {
@@ -179,8 +168,8 @@ describe("fault injection: nothing lost, nothing stuck", () => {
     const config = agentConfig({ exchange, queue, lambda: { max_retries: 0 } });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    await broker.publish(exchange, "orders.eu", ids(20, { fail: "until-fixed" }));
-    await waitFor("20 dead letters", async () => (await broker.ready(`${queue}.dlq`)) === 20, 30_000);
+    await suite.broker.publish(exchange, "orders.eu", ids(20, { fail: "until-fixed" }));
+    await waitFor("20 dead letters", async () => (await suite.broker.ready(`${queue}.dlq`)) === 20, 30_000);
     const { writeFileSync } = await import("node:fs");
     const { join } = await import("node:path");
     writeFileSync(join(process.env.PROBE_DIR ?? "/tmp/amqp-lambda-agent-probe", `${queue}.fixed`), "");
@@ -203,8 +192,8 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       30_000,
     );
     assert.equal(await agent.stop(), 0);
-    assert.equal(await broker.ready(`${queue}.dlq`), 0);
-    assert.equal(await broker.ready(queue), 0);
+    assert.equal(await suite.broker.ready(`${queue}.dlq`), 0);
+    assert.equal(await suite.broker.ready(queue), 0);
     assert.ok(
       probeRecords(queue)
         .slice(20)
@@ -217,10 +206,10 @@ describe("fault injection: nothing lost, nothing stuck", () => {
     const { exchange, queue } = names("cancel");
     const agent = AgentProcess.start(agentConfig({ exchange, queue }));
     await agent.ready();
-    await broker.channel.deleteQueue(queue);
+    await suite.broker.channel.deleteQueue(queue);
     await agent.waitForLog(/consumer cancelled by the broker/);
     await waitFor("resumed", () => agent.countLogs(/consuming /) === 2, 30_000);
-    await broker.publish(exchange, "k", [{ id: 1 }]);
+    await suite.broker.publish(exchange, "k", [{ id: 1 }]);
     await waitFor("delivered after re-declare", () => probeIds(queue).has(1));
     assert.equal(await agent.stop(), 0);
   });
@@ -235,9 +224,9 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       amqp: { auto_ack: true, prefetch_count: 0 },
       options: { http: { enabled: true, address: `127.0.0.1:${port}` } },
     });
-    await broker.declare(exchange, queue, "#");
+    await suite.broker.declare(exchange, queue, "#");
     const body = "x".repeat(32 * 1024);
-    await broker.publish(
+    await suite.broker.publish(
       exchange,
       "k",
       Array.from({ length: 6000 }, (_, id) => ({ id, sleepMs: 50, body })),
@@ -260,7 +249,7 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       120_000,
       100,
     );
-    const ready = await broker.ready(queue);
+    const ready = await suite.broker.ready(queue);
     assert.equal(await agent.stop(), 0);
     // 6,000 × 32 KB = 190 MB would sit in the agent without the pause. With auto_ack the broker
     // keeps pushing until it has processed basic.cancel, so the agent overshoots its limit of 100
@@ -279,7 +268,7 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       agentConfig({ exchange, queue, consumer: { workers: 10, max_rate: 10 }, amqp: { prefetch_count: 50 } }),
     );
     await agent.ready();
-    await broker.publish(exchange, "k", ids(30));
+    await suite.broker.publish(exchange, "k", ids(30));
     await waitFor("30 delivered", () => probeIds(queue).size === 30, 30_000);
     assert.equal(await agent.stop(), 0);
     const times = probeRecords(queue)

@@ -104,7 +104,10 @@ describe("operations: health, readiness, metrics and logs", () => {
   });
 
   it("logs JSON lines naming the agent with KrakenD's prefix, and a periodic summary line", async () => {
-    const summary = await agent.waitForLog(/ready: [\d.]+ msg\/s, \d+ in flight, \d+ failed .*backlog \d/, 5000);
+    const summary = await agent.waitForLog(
+      /ready: [\d.]+ msg\/s, \d+ in flight, \d+ failed .*backlog \d/,
+      5000,
+    );
     assert.equal(summary.agent, name);
     assert.match(
       String(summary.msg),
