@@ -1,4 +1,4 @@
-import { unsupportedFieldsWarning } from "./amqp/topology.js";
+import { startupConfigNotes } from "./amqp/topology.js";
 import type { AgentConfig, LoadedConfig } from "./config/types.js";
 import { redactUrl } from "./observability/redact.js";
 
@@ -28,7 +28,7 @@ function describeAgent(agent: AgentConfig): string {
     `  on failure  ${lambda.maxRetries} retries, then ${amqp.autoAck && amqp.failurePolicy !== "dead_letter" ? "nothing (auto_ack: the broker already dropped it)" : failure}`,
     `  reconnect   ${connection.backoffStrategy}, max_retries ${Number.isFinite(connection.maxRetries) ? connection.maxRetries : "unlimited"}, health every ${ms(connection.healthIntervalMs)}`,
   ];
-  const warning = unsupportedFieldsWarning(agent);
+  const warning = startupConfigNotes(agent);
   if (warning) lines.push(`  note        ${warning}`);
   return lines.join("\n");
 }

@@ -3,7 +3,7 @@ import type { ConsumeMessage } from "amqplib";
 import { AmqpConnection } from "../amqp/amqp-connection.js";
 import { brokerAddress, vhostOf } from "../amqp/connect-options.js";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
-import { unsupportedFieldsWarning } from "../amqp/topology.js";
+import { startupConfigNotes } from "../amqp/topology.js";
 import type { AgentConfig } from "../config/types.js";
 import type { AgentError } from "../errors.js";
 import { toError } from "../errors.js";
@@ -122,7 +122,7 @@ export class Agent {
 
   async start(): Promise<void> {
     if (this.state !== "idle") throw new Error(`agent ${this.name} cannot start from state ${this.state}`);
-    const warning = unsupportedFieldsWarning(this.config);
+    const warning = startupConfigNotes(this.config);
     if (warning) this.log.warn(warning);
     this.setState("connecting", "connecting to the broker");
     await this.connection.start();

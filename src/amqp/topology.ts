@@ -35,11 +35,18 @@ export async function declareDeadLetterQueue(channel: Channel, config: AgentConf
 }
 
 /**
- * One line explaining the seed fields RabbitMQ or amqplib cannot honour, or `undefined` when every
- * field is honoured. These are accepted (a KrakenD config must work unchanged), never a crash.
+ * One line explaining the fields RabbitMQ or amqplib cannot honour (and the prefetch the agent
+ * raised for batching), or `undefined` when every field is honoured as written.
+ * These fields are accepted (a KrakenD config must work unchanged), never a crash.
  */
-export function unsupportedFieldsWarning(config: AgentConfig): string | undefined {
+export function startupConfigNotes(config: AgentConfig): string | undefined {
   const notes: string[] = [];
+  const { prefetchCount, requestedPrefetchCount } = config.amqp;
+  if (prefetchCount !== requestedPrefetchCount) {
+    notes.push(
+      `prefetch_count ${requestedPrefetchCount} raised to ${prefetchCount} (batch_size ${config.lambda.batchSize} × workers ${config.consumer.workers}) so batches can fill`,
+    );
+  }
   if (config.amqp.prefetchSize > 0) {
     notes.push(
       `prefetch_size ${config.amqp.prefetchSize} ignored (RabbitMQ answers a non-zero prefetch_size with 540 NOT_IMPLEMENTED)`,
@@ -47,5 +54,5 @@ export function unsupportedFieldsWarning(config: AgentConfig): string | undefine
   }
   if (config.amqp.noWait) notes.push("no_wait ignored (amqplib always waits for declare-ok)");
   if (config.amqp.noLocal) notes.push("no_local has no effect (RabbitMQ does not implement it)");
-  return notes.length > 0 ? `config fields without effect: ${notes.join("; ")}` : undefined;
+  return notes.length > 0 ? `config notes: ${notes.join("; ")}` : undefined;
 }

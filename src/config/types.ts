@@ -47,7 +47,10 @@ export interface AgentConfig {
     autoDelete: boolean;
     exclusive: boolean;
     noWait: boolean;
+    /** basic.qos sent to the broker: `prefetch_count`, raised to `batch_size × workers` so batches can fill. */
     prefetchCount: number;
+    /** `prefetch_count` as the file says it (0: no basic.qos). */
+    requestedPrefetchCount: number;
     prefetchSize: number;
     noLocal: boolean;
     autoAck: boolean;

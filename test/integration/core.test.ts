@@ -28,7 +28,7 @@ describe("core agent against the real broker and the real Invoke API", () => {
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
-    const warning = await agent.waitForLog(/config fields without effect/);
+    const warning = await agent.waitForLog(/config notes/);
     assert.match(String(warning.msg), /no_wait ignored.*no_local has no effect/);
     const matching = Array.from({ length: 300 }, (_, i) => ({ id: i }));
     await suite.broker.publish(exchange, "order.created", matching.slice(0, 150));
@@ -45,7 +45,7 @@ describe("core agent against the real broker and the real Invoke API", () => {
     );
     assert.ok(records.every((r) => r.exchange === exchange && r.routingKey.startsWith("order.")));
     assert.equal(await suite.broker.ready(queue), 0, "every message acked");
-    assert.equal(agent.countLogs(/config fields without effect/), 1, "one warning line");
+    assert.equal(agent.countLogs(/config notes/), 1, "one warning line");
   });
 
   it("a function that throws leaves the message unacked (requeue policy): it is back in the queue after stop", async () => {

@@ -1,6 +1,10 @@
 /** The seed document's exact async/amqp example, inside a minimal agent. */
 export function seedAgent(
-  overrides: { amqp?: Record<string, unknown>; agent?: Record<string, unknown> } = {},
+  overrides: {
+    amqp?: Record<string, unknown>;
+    lambda?: Record<string, unknown>;
+    agent?: Record<string, unknown>;
+  } = {},
 ): Record<string, unknown> {
   return {
     name: "cool-agent",
@@ -18,6 +22,7 @@ export function seedAgent(
             region: "eu-west-1",
             max_retries: 1,
             endpoint: "http://localhost:3002",
+            ...overrides.lambda,
           },
           "qos/ratelimit/proxy": { max_rate: 1 },
         },

@@ -31,6 +31,7 @@ describe("resolveConfig", () => {
       exclusive: false,
       noWait: true,
       prefetchCount: 5,
+      requestedPrefetchCount: 5,
       prefetchSize: 0,
       noLocal: true,
       autoAck: false,
@@ -99,6 +100,15 @@ describe("resolveConfig", () => {
     assert.equal(agent?.consumer.maxRate, 0);
   });
 
+  it("raises prefetch_count so batches can fill, and leaves 0 (no qos) alone", () => {
+    const batched = seedAgent({ amqp: { prefetch_count: 10 }, lambda: { batch_size: 10 } });
+    const [agent] = resolveConfig(file(batched), {}).agents;
+    assert.equal(agent?.amqp.prefetchCount, 50, "batch_size 10 × workers 5");
+    assert.equal(agent?.amqp.requestedPrefetchCount, 10);
+    const unlimited = seedAgent({ amqp: { prefetch_count: 0 } });
+    assert.equal(resolveConfig(file(unlimited), {}).agents[0]?.amqp.prefetchCount, 0);
+  });
+
   it("maps nack_discard to the reject policy", () => {
     const [agent] = resolveConfig(file(seedAgent({ amqp: { nack_discard: true } })), {}).agents;
     assert.equal(agent?.amqp.failurePolicy, "reject");
@@ -155,12 +165,7 @@ describe("resolveConfig rejects bad input with the JSON path and the expected fo
   }
 
   it("a missing function_name", () => {
-    const raw = seedAgent();
-    (raw.backend as Array<{ extra_config: Record<string, Record<string, unknown>> }>)[0]?.extra_config[
-      "backend/lambda"
-    ] &&
-      delete (raw.backend as Array<{ extra_config: Record<string, Record<string, unknown>> }>)[0]
-        ?.extra_config["backend/lambda"]?.function_name;
+    const raw = seedAgent({ lambda: { function_name: undefined } });
     assert.match(
       errorOf(file(raw)).message,
       /backend\[0\]\.extra_config\["backend\/lambda"\]\.function_name: is required/,
