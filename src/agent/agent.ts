@@ -59,7 +59,7 @@ export class Agent {
       this.failure = resolve;
     });
     this.client = createLambdaClient(config);
-    const settler = new Settler(config, metrics, log, this.throttle);
+    const settler = new Settler(config, metrics, log, this.throttle, () => this.connection.current);
     const source = {
       queue: config.amqp.queue,
       vhost: vhostOf(config.amqp.url),
@@ -183,7 +183,8 @@ export class Agent {
   }
 
   private onLost(error: Error): void {
-    const discarded = this.dispatcher.discardDead();
+    // Unacked messages of the dead channel go back to the queue; auto_ack ones exist only here.
+    const discarded = this.config.amqp.autoAck ? 0 : this.dispatcher.discardDead();
     if (this.state === "draining" || this.state === "closed") return;
     this.throttle.warn(
       this.log,

@@ -36,8 +36,9 @@ export class BatchProcessor {
     while (pending.length > 0) {
       if (attempts > 0) await delay(retryDelayMs(attempts));
       // After a reconnect the broker redelivers these; invoking again would only add a duplicate.
-      const live = pending.filter((d) => d.session.alive);
-      for (const dead of pending) if (!dead.session.alive) this.settler.abandon();
+      // With auto_ack the broker has already forgotten them: they are ours to finish.
+      const live = this.config.amqp.autoAck ? pending : pending.filter((d) => d.session.alive);
+      for (const dead of pending) if (!live.includes(dead)) this.settler.abandon();
       if (live.length === 0) break;
       await this.limiter.acquire(live.length);
       attempts += 1;

@@ -1,3 +1,4 @@
+import type { ConsumerSession } from "../amqp/consumer-session.js";
 import type { AgentConfig } from "../config/types.js";
 import { toError } from "../errors.js";
 import type { InvokeFailure } from "../lambda/invoke-outcome.js";
@@ -19,6 +20,8 @@ export class Settler {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly throttle: LogThrottle,
+    /** The live session, for dead letters of auto_ack messages whose own channel has closed. */
+    private readonly currentSession: () => ConsumerSession | undefined,
   ) {}
 
   async settle(delivery: Delivery, failure: InvokeFailure | undefined, attempts: number): Promise<void> {
@@ -57,9 +60,23 @@ export class Settler {
   }
 
   private async deadLetter(delivery: Delivery, failure: InvokeFailure, attempts: number): Promise<void> {
-    const { session, message } = delivery;
+    const { message } = delivery;
     const agent = this.config.name;
-    if (!session.alive) return this.unsettled();
+    const autoAck = this.config.amqp.autoAck;
+    // An acked (auto_ack) message exists only here: publish it on whichever channel is alive.
+    const session =
+      autoAck && !delivery.session.alive ? (this.currentSession() ?? delivery.session) : delivery.session;
+    if (!session.alive) {
+      if (autoAck) {
+        this.throttle.error(
+          this.log,
+          "auto-ack-dlq-lost",
+          { errorType: failure.errorType },
+          `no broker channel to dead-letter a failed auto_ack message: it is gone (${failure.errorType})`,
+        );
+      }
+      return this.unsettled();
+    }
     const options = deadLetterOptions(message, {
       agent,
       queue: this.config.amqp.queue,
@@ -77,7 +94,7 @@ export class Settler {
         { err: error },
         `could not dead-letter a message, leaving it to the broker: ${error.message}`,
       );
-      if (!this.config.amqp.autoAck && session.nack(message, true)) this.metrics.requeued.inc({ agent });
+      if (!autoAck && session.nack(message, true)) this.metrics.requeued.inc({ agent });
       return;
     }
     this.metrics.deadLettered.inc({ agent });
@@ -87,7 +104,7 @@ export class Settler {
       { errorType: failure.errorType, attempts, deadLetterQueue: this.config.amqp.deadLetterQueue },
       `message dead-lettered to ${this.config.amqp.deadLetterQueue} after ${attempts} attempt(s): ${failure.errorType}: ${failure.message}`,
     );
-    if (this.config.amqp.autoAck) return;
+    if (autoAck) return;
     if (session.ack(message)) this.metrics.acked.inc({ agent });
     else this.unsettled();
   }

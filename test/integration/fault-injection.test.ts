@@ -85,6 +85,24 @@ describe("fault injection: nothing lost, nothing stuck", () => {
     assert.equal(await suite.broker.ready(queue), 0);
   });
 
+  it("auto_ack and a connection closed mid-run: messages already received are still invoked, none lost", async () => {
+    const { exchange, queue } = names("autoack-close");
+    const name = uniqueName("autoack-closer");
+    const config = agentConfig({ name, exchange, queue, consumer: { workers: 2 }, amqp: { auto_ack: true } });
+    const agent = AgentProcess.start(config);
+    await agent.ready();
+    await suite.broker.publish(exchange, "k", ids(300, { sleepMs: 10 }));
+    await waitFor("some progress", () => probeIds(queue).size >= 50, 60_000);
+    assert.equal(await closeConnections(`amqp-lambda-agent:${name}:`), 1);
+    await waitFor("all 300 delivered", () => probeIds(queue).size === 300, 60_000);
+    assert.equal(await agent.stop(), 0);
+    assert.equal(
+      probeRecords(queue).length,
+      300,
+      "each exactly once: auto_ack messages are never redelivered",
+    );
+  });
+
   it("the broker restarts mid-run (durable queue, persistent messages): all delivered", async () => {
     const { exchange, queue } = names("restart");
     const config = agentConfig({
