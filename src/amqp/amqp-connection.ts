@@ -97,9 +97,13 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
     });
   }
 
-  /** Drops the connection on purpose (lost channel, failed health check); recovery reconnects. */
+  /** Gives up the current session on purpose (failed health check); recovery reconnects. */
   restart(reason: Error): void {
     this.session?.lose(reason);
+  }
+
+  /** Closes the connection under a lost session, so that recovery rebuilds everything. */
+  private dropModel(): void {
     const model = this.model;
     this.model = undefined;
     if (model) void model.close().catch(() => undefined);
@@ -125,7 +129,7 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
       onLost: (lost, reason) => {
         if (lost !== this.session) return;
         this.emit("lost", reason);
-        if (!this.closing && this.model === model) this.restart(reason);
+        if (!this.closing) this.dropModel();
       },
     }).catch((error: unknown) => {
       throw new AgentError("TOPOLOGY_FAILED", topologyHint(toError(error)), { cause: error });
