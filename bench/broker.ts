@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+import amqplib, { type ChannelModel, type ConfirmChannel } from "amqplib";
+import { epochMs } from "./protocol.js";
+
+export const AMQP_URL = process.env.BENCH_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672/";
+
+/** One queue of this run, bound to its own topic exchange exactly as the agent declares them. */
+export interface BenchQueue {
+  queue: string;
+  exchange: string;
+}
+
+const RUN_ID = randomBytes(3).toString("hex");
+let sequence = 0;
+
+/**
+ * A message body: `{"ts":<publish epoch ms>,"i":n,"pad":"…"}` padded to `bytes`. The messageId
+ * carries the timestamp too (`b:<ts>`), so the stub finds it in an rmq event without decoding data.
+ */
+function message(index: number, bytes: number): { body: Buffer; ts: number } {
+  const ts = epochMs();
+  const head = `{"ts":${ts.toFixed(3)},"i":${index},"pad":"`;
+  const padding = Math.max(0, bytes - head.length - 2);
+  return { body: Buffer.from(`${head}${"x".repeat(padding)}"}`), ts };
+}
+
+/** Connects, retrying for up to 90 s while the broker is down (it is restarted now and then). */
+async function connectPatiently(): Promise<ChannelModel> {
+  const deadline = performance.now() + 90_000;
+  for (;;) {
+    try {
+      return await amqplib.connect(AMQP_URL, {
+        clientProperties: { connection_name: "amqp-lambda-agent-bench" },
+      });
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+/**
+ * The orchestrator's own broker connection: declares, fills, drips into and deletes queues.
+ * Reconnects on the next call after the broker dropped it (the broker is restarted now and then).
+ */
+export class BenchBroker {
+  private readonly declared = new Set<BenchQueue>();
+  private connection: ChannelModel | undefined;
+  private channel!: ConfirmChannel;
+
+  static async connect(): Promise<BenchBroker> {
+    const broker = new BenchBroker();
+    await broker.open();
+    return broker;
+  }
+
+  private async open(): Promise<ConfirmChannel> {
+    if (this.connection) return this.channel;
+    const connection = await connectPatiently();
+    const channel = await connection.createConfirmChannel();
+    const lost = () => {
+      if (this.connection === connection) this.connection = undefined;
+    };
+    connection.on("error", () => undefined);
+    connection.on("close", lost);
+    channel.on("error", () => undefined);
+    channel.on("close", () => {
+      lost();
+      void connection.close().catch(() => undefined);
+    });
+    this.connection = connection;
+    this.channel = channel;
+    return channel;
+  }
+
+  /** A fresh queue and exchange, named `bench-<run>-<label>-<n>`. */
+  async declare(label: string): Promise<BenchQueue> {
+    sequence += 1;
+    const name = `bench-${RUN_ID}-${label}-${sequence}`;
+    const q: BenchQueue = { queue: name, exchange: `${name}-x` };
+    const channel = await this.open();
+    await channel.assertExchange(q.exchange, "topic", { durable: false, autoDelete: false });
+    await channel.assertQueue(q.queue, { durable: false, autoDelete: false, exclusive: false });
+    await channel.bindQueue(q.queue, q.exchange, "#");
+    this.declared.add(q);
+    return q;
+  }
+
+  /** Publishes `count` messages of `bytes` each and waits for the broker's confirms. */
+  async fill(q: BenchQueue, count: number, bytes: number): Promise<void> {
+    const channel = await this.open();
+    const window = bytes > 64 * 1024 ? 50 : 2000;
+    for (let i = 0; i < count; i += 1) {
+      this.publishOne(channel, q, i, bytes);
+      if ((i + 1) % window === 0) await channel.waitForConfirms();
+    }
+    await channel.waitForConfirms();
+  }
+
+  /** Publishes at `ratePerSecond` for `seconds` (open loop, 10 ms ticks); returns the count. */
+  async drip(q: BenchQueue, ratePerSecond: number, seconds: number, bytes: number): Promise<number> {
+    const channel = await this.open();
+    const total = Math.round(ratePerSecond * seconds);
+    const started = performance.now();
+    let sent = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * ratePerSecond));
+      while (sent < due) {
+        this.publishOne(channel, q, sent, bytes);
+        sent += 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await channel.waitForConfirms();
+    return total;
+  }
+
+  async messageCount(q: BenchQueue): Promise<number> {
+    return (await (await this.open()).checkQueue(q.queue)).messageCount;
+  }
+
+  async delete(q: BenchQueue): Promise<void> {
+    this.declared.delete(q);
+    const channel = await this.open().catch(() => undefined);
+    await channel?.deleteQueue(q.queue).catch(() => undefined);
+    await channel?.deleteExchange(q.exchange).catch(() => undefined);
+  }
+
+  /** Deletes every queue still declared, then closes. Never throws. */
+  async close(): Promise<void> {
+    for (const q of [...this.declared]) await this.delete(q).catch(() => undefined);
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.close().catch(() => undefined);
+  }
+
+  private publishOne(channel: ConfirmChannel, q: BenchQueue, index: number, bytes: number): void {
+    const { body, ts } = message(index, bytes);
+    channel.publish(q.exchange, "bench", body, {
+      contentType: "application/json",
+      messageId: `b:${ts.toFixed(3)}`,
+    });
+  }
+}

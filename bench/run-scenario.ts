@@ -1,0 +1,213 @@
+import { agentConfig, awsEnv } from "./agent-config.js";
+import type { BenchBroker, BenchQueue } from "./broker.js";
+import { AMQP_URL } from "./broker.js";
+import { CpuSampler, hostCpu, median, memoryMb, percentile } from "./measure.js";
+import { ConsumerProcess } from "./processes.js";
+import { littleLimit, type Scenario, type Variant } from "./scenarios.js";
+import type { StubClient } from "./stub-client.js";
+
+export interface RunResult {
+  scenario: string;
+  title: string;
+  variant: string;
+  processes: number;
+  messages: number;
+  /** Invocations seen by the stub during the throughput phase (≠ messages when batching). */
+  invocations: number;
+  /** Messages beyond those published (redeliveries, retries). */
+  duplicates: number;
+  seconds: number;
+  rate: number;
+  limit: number | undefined;
+  efficiency: number | undefined;
+  latencyRate: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuPer10k: number;
+  /** The stub's own CPU per 10,000 messages, and the whole machine's busy cores, during the drain. */
+  stubCpuPer10k: number;
+  hostBusyCores: number;
+  /** Client turnaround on a connection (stub response sent → next request arrives), p50/p99 ms. */
+  turnaroundP50Ms: number;
+  turnaroundP99Ms: number;
+  prefetch: number;
+  peakRssMb: number;
+  error?: string;
+}
+
+export interface BenchContext {
+  broker: BenchBroker;
+  stub: StubClient;
+  nodeArgs: readonly string[];
+}
+
+function functionName(s: Scenario): string {
+  return `sleep-${s.functionMs}`;
+}
+
+/** Starts the consumer process(es) of a variant on a queue. */
+export function startConsumers(
+  ctx: BenchContext,
+  s: Scenario,
+  v: Variant,
+  q: BenchQueue,
+  nodeArgs: readonly string[] = [],
+): ConsumerProcess[] {
+  const prefetch = prefetchOf(s, v);
+  if (v.kind === "baseline") {
+    return [
+      ConsumerProcess.baseline({
+        ...awsEnv(),
+        BENCH_AMQP_URL: AMQP_URL,
+        BENCH_QUEUE: q.queue,
+        BENCH_CONCURRENCY: String(s.concurrency),
+        BENCH_LAMBDA_ENDPOINT: ctx.stub.endpoint,
+        BENCH_FUNCTION: functionName(s),
+        BENCH_MAX_SOCKETS: String(v.maxSockets ?? 0),
+      }),
+    ];
+  }
+  const config = agentConfig({
+    queue: q,
+    functionName: functionName(s),
+    endpoint: ctx.stub.endpoint,
+    workers: s.concurrency,
+    prefetch,
+    batchSize: v.batchSize ?? 1,
+    batchWindow: v.batchWindow ?? "0s",
+    eventFormat: v.eventFormat ?? "rmq",
+  });
+  return Array.from({ length: v.processes ?? 1 }, () => ConsumerProcess.agent(config, awsEnv(), nodeArgs));
+}
+
+function prefetchOf(s: Scenario, v: Variant): number {
+  return (v.kind === "agent" ? v.prefetch : undefined) ?? s.prefetch ?? s.concurrency;
+}
+
+function deadProcess(processes: readonly ConsumerProcess[]): () => string | undefined {
+  return () => {
+    const dead = processes.find((p) => !p.running);
+    return dead ? `the ${dead.label} process exited: ${dead.output.slice(-1500)}` : undefined;
+  };
+}
+
+/**
+ * One measured run: fill a fresh queue, start the consumer(s), time the drain through the stub
+ * (rate, CPU between first and last invocation), then drip messages at a fixed rate for the
+ * added-latency percentiles, read peak RSS, stop.
+ */
+export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Promise<RunResult> {
+  const messages = v.messages ?? s.messages;
+  const q = await ctx.broker.declare(s.key);
+  let processes: ConsumerProcess[] = [];
+  try {
+    await ctx.broker.fill(q, messages, s.bytes);
+    await ctx.stub.reset();
+    processes = startConsumers(ctx, s, v, q, ctx.nodeArgs);
+    const sampler = new CpuSampler(processes.map((p) => p.pid));
+    const stubSampler = new CpuSampler([ctx.stub.pid]);
+    const hostSampler = new CpuSampler(() => hostCpu().busy);
+    const alive = deadProcess(processes);
+    try {
+      await ctx.stub.waitFor(messages, 20_000, alive);
+    } finally {
+      for (const each of [sampler, stubSampler, hostSampler]) each.stop();
+    }
+    const drain = await ctx.stub.stats();
+    const first = drain.sizes[0] ?? 1;
+    const seconds = (drain.lastAt - drain.firstAt) / 1000;
+    const counted = Math.max(1, drain.messages - first);
+    const cpu = sampler.between(drain.firstAt, drain.lastAt);
+    const stubCpu = stubSampler.between(drain.firstAt, drain.lastAt);
+    const hostBusy = hostSampler.between(drain.firstAt, drain.lastAt);
+    // Let the last invocations finish and be acked before the latency phase.
+    await new Promise((resolve) => setTimeout(resolve, s.functionMs + 300));
+
+    await ctx.stub.reset();
+    const dripped = await ctx.broker.drip(q, s.latencyRate, s.latencySeconds, s.bytes);
+    await ctx.stub.waitFor(dripped, 20_000, alive);
+    const latency = await ctx.stub.stats();
+    const peakRssMb = Math.max(...processes.map((p) => memoryMb(p.pid, "VmHWM") ?? 0));
+
+    const rate = counted / seconds;
+    const limit = littleLimit(s, v);
+    return {
+      scenario: s.key,
+      title: s.title,
+      variant: v.label,
+      processes: processes.length,
+      messages,
+      invocations: drain.invocations,
+      duplicates: drain.messages - messages,
+      seconds,
+      rate,
+      limit,
+      efficiency: limit ? rate / limit : undefined,
+      latencyRate: s.latencyRate,
+      p50Ms: percentile(latency.latencies, 50),
+      p99Ms: percentile(latency.latencies, 99),
+      cpuPer10k: (cpu / counted) * 10_000,
+      stubCpuPer10k: (stubCpu / counted) * 10_000,
+      hostBusyCores: hostBusy / seconds,
+      turnaroundP50Ms: percentile(drain.gaps, 50),
+      turnaroundP99Ms: percentile(drain.gaps, 99),
+      prefetch: prefetchOf(s, v),
+      peakRssMb,
+    };
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    await ctx.broker.delete(q);
+  }
+}
+
+export interface StartupResult {
+  variant: string;
+  samplesMs: number[];
+  medianMs: number;
+  maxMs: number;
+  /** RSS of the process just after its first invocation (idle footprint), MB. */
+  rssAfterFirstMb: number;
+}
+
+/** Spawn → first stub request, `repeats` times, with one message waiting in the queue. */
+export async function measureStartup(ctx: BenchContext, v: Variant, repeats: number): Promise<StartupResult> {
+  const s: Scenario = {
+    key: "startup",
+    title: "start-up",
+    functionMs: 0,
+    concurrency: 10,
+    messages: 1,
+    bytes: 128,
+    latencyRate: 0,
+    latencySeconds: 0,
+    variants: [v],
+  };
+  const q = await ctx.broker.declare("startup");
+  const samplesMs: number[] = [];
+  let rssAfterFirstMb = 0;
+  try {
+    for (let i = 0; i < repeats; i += 1) {
+      await ctx.broker.fill(q, 1, s.bytes);
+      await ctx.stub.reset();
+      const processes = startConsumers(ctx, s, v, q);
+      try {
+        const count = await ctx.stub.waitFor(1, 20_000, deadProcess(processes));
+        const consumer = processes[0] as ConsumerProcess;
+        samplesMs.push(count.firstAt - consumer.spawnedAt);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        rssAfterFirstMb = Math.max(rssAfterFirstMb, memoryMb(consumer.pid, "VmRSS") ?? 0);
+      } finally {
+        await Promise.all(processes.map((p) => p.stop()));
+      }
+    }
+  } finally {
+    await ctx.broker.delete(q);
+  }
+  return {
+    variant: v.label,
+    samplesMs,
+    medianMs: median(samplesMs),
+    maxMs: Math.max(...samplesMs),
+    rssAfterFirstMb,
+  };
+}

@@ -1,0 +1,146 @@
+/** What `npm run bench` measures. Message counts aim at ≥ 10 s per measured run at this machine's rates. */
+
+export interface AgentVariant {
+  kind: "agent";
+  label: string;
+  batchSize?: number;
+  batchWindow?: string;
+  eventFormat?: "rmq" | "body";
+  processes?: number;
+  /** Overrides the scenario's prefetch. */
+  prefetch?: number;
+  /** Overrides the scenario's message count (variants whose rates differ tenfold). */
+  messages?: number;
+}
+
+export interface BaselineVariant {
+  kind: "baseline";
+  label: string;
+  /** A tuned baseline: its own HTTP handler with this many sockets (default: the SDK's 50). */
+  maxSockets?: number;
+  messages?: number;
+}
+
+export type Variant = AgentVariant | BaselineVariant;
+
+export interface Scenario {
+  key: string;
+  title: string;
+  functionMs: number;
+  /** Workers (agent) or in-flight invokes (baseline) per consumer process. */
+  concurrency: number;
+  /** basic.qos prefetch per consumer; defaults to `concurrency`. */
+  prefetch?: number;
+  messages: number;
+  bytes: number;
+  /** Open-loop publish rate of the latency phase (msg/s) and its length. */
+  latencyRate: number;
+  latencySeconds: number;
+  variants: Variant[];
+}
+
+const SMALL = 128;
+
+export const SCENARIOS: Scenario[] = [
+  {
+    key: "instant-c10",
+    title: "0ms x10",
+    functionMs: 0,
+    concurrency: 10,
+    messages: 20_000,
+    bytes: SMALL,
+    latencyRate: 500,
+    latencySeconds: 3,
+    variants: [
+      { kind: "baseline", label: "baseline" },
+      { kind: "agent", label: "agent" },
+      { kind: "agent", label: "agent body", eventFormat: "body" },
+    ],
+  },
+  {
+    key: "50ms-w100",
+    title: "50ms x100",
+    functionMs: 50,
+    concurrency: 100,
+    messages: 20_000,
+    bytes: SMALL,
+    latencyRate: 800,
+    latencySeconds: 3,
+    variants: [
+      { kind: "baseline", label: "baseline" },
+      { kind: "baseline", label: "baseline 100 sockets", maxSockets: 100 },
+      { kind: "agent", label: "agent" },
+      { kind: "agent", label: "agent prefetch 200", prefetch: 200 },
+    ],
+  },
+  {
+    key: "50ms-w500",
+    title: "50ms x500",
+    functionMs: 50,
+    concurrency: 500,
+    messages: 30_000,
+    bytes: SMALL,
+    latencyRate: 2000,
+    latencySeconds: 3,
+    variants: [
+      { kind: "baseline", label: "baseline" },
+      { kind: "agent", label: "agent" },
+    ],
+  },
+  {
+    key: "256kb-w500",
+    title: "256KB 1s x500",
+    functionMs: 1000,
+    concurrency: 500,
+    messages: 2_500,
+    bytes: 256 * 1024,
+    latencyRate: 50,
+    latencySeconds: 3,
+    variants: [
+      // The baseline's 50 sockets cap it at 50 msg/s with a 1 s function: fewer messages.
+      { kind: "baseline", label: "baseline", messages: 1_000 },
+      { kind: "agent", label: "agent" },
+    ],
+  },
+  {
+    key: "batch-w10",
+    title: "50ms x10 batch",
+    functionMs: 50,
+    concurrency: 10,
+    prefetch: 100,
+    messages: 20_000,
+    bytes: SMALL,
+    latencyRate: 100,
+    latencySeconds: 3,
+    variants: [
+      { kind: "agent", label: "agent batch 1", batchSize: 1, messages: 2_500 },
+      { kind: "agent", label: "agent batch 10", batchSize: 10, batchWindow: "20ms" },
+    ],
+  },
+  {
+    key: "procs-w50",
+    title: "50ms x50/proc",
+    functionMs: 50,
+    concurrency: 50,
+    messages: 10_000,
+    bytes: SMALL,
+    latencyRate: 400,
+    latencySeconds: 3,
+    variants: [
+      { kind: "agent", label: "1 agent", processes: 1 },
+      { kind: "agent", label: "2 agents", processes: 2, messages: 20_000 },
+      { kind: "agent", label: "4 agents", processes: 4, messages: 40_000 },
+    ],
+  },
+];
+
+/** Start-up to first invocation: repeats per consumer kind. */
+export const STARTUP_REPEATS = 3;
+
+/** Little's-law limit in msg/s, or undefined for an instant function. */
+export function littleLimit(s: Scenario, v: Variant): number | undefined {
+  if (s.functionMs <= 0) return undefined;
+  const processes = v.kind === "agent" ? (v.processes ?? 1) : 1;
+  const batch = v.kind === "agent" ? (v.batchSize ?? 1) : 1;
+  return (processes * s.concurrency * batch * 1000) / s.functionMs;
+}
