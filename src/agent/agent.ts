@@ -10,7 +10,7 @@ import { toError } from "../errors.js";
 import { createLambdaClient } from "../lambda/client.js";
 import { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
-import type { Metrics } from "../observability/metrics.js";
+import type { AgentMetrics, Metrics } from "../observability/metrics.js";
 import { BatchProcessor } from "./batch-processor.js";
 import type { Delivery } from "./delivery.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -42,6 +42,7 @@ export class Agent {
   private readonly dispatcher: Dispatcher;
   private readonly client: LambdaClient;
   private readonly throttle = new LogThrottle();
+  private readonly metrics: AgentMetrics;
   private healthTimer: NodeJS.Timeout | undefined;
   private lastHealthyAt: number | undefined;
   private backlog: number | undefined;
@@ -52,14 +53,15 @@ export class Agent {
 
   constructor(
     readonly config: AgentConfig,
-    private readonly metrics: Metrics,
+    registry: Metrics,
     private readonly log: Logger,
   ) {
+    this.metrics = registry.forAgent(config.name);
     this.failed = new Promise((resolve) => {
       this.failure = resolve;
     });
     this.client = createLambdaClient(config);
-    const settler = new Settler(config, metrics, log, this.throttle, () => this.connection.current);
+    const settler = new Settler(config, this.metrics, log, this.throttle, () => this.connection.current);
     const source = {
       queue: config.amqp.queue,
       vhost: vhostOf(config.amqp.url),
@@ -71,7 +73,7 @@ export class Agent {
       source,
       new RateLimiter(config.consumer.maxRate),
       settler,
-      metrics,
+      this.metrics,
       log,
       this.throttle,
     );
@@ -91,7 +93,7 @@ export class Agent {
             "batch processing failed unexpectedly; the broker will redeliver its messages",
           );
         } finally {
-          this.metrics.inFlight.set({ agent: config.name }, this.dispatcher.held);
+          this.metrics.inFlight.set(this.dispatcher.held);
         }
       },
       (full) => this.onBacklogPressure(full),
@@ -99,7 +101,7 @@ export class Agent {
     this.connection = new AmqpConnection(config, log, (message, session) => this.onMessage(message, session));
     this.connection.on("session", (session) => this.onSession(session));
     this.connection.on("lost", (error) => this.onLost(error));
-    this.connection.on("reconnecting", () => this.metrics.reconnects.inc({ agent: config.name }));
+    this.connection.on("reconnecting", () => this.metrics.reconnects.inc());
     this.connection.on("failed", (error) => this.onFailed(error));
   }
 
@@ -157,10 +159,10 @@ export class Agent {
   }
 
   private onMessage(message: ConsumeMessage, session: ConsumerSession): void {
-    this.metrics.received.inc({ agent: this.name });
+    this.metrics.received.inc();
     const delivery: Delivery = { message, session, receivedAt: performance.now() };
     this.dispatcher.push(delivery);
-    this.metrics.inFlight.set({ agent: this.name }, this.dispatcher.held);
+    this.metrics.inFlight.set(this.dispatcher.held);
   }
 
   private onSession(session: ConsumerSession): void {
@@ -220,7 +222,7 @@ export class Agent {
     if (!session || this.state !== "ready") return;
     try {
       this.backlog = await session.checkQueue(this.config.connection.healthIntervalMs);
-      this.metrics.backlog.set({ agent: this.name }, this.backlog);
+      this.metrics.backlog.set(this.backlog);
       this.lastHealthyAt = Date.now();
     } catch (thrown) {
       if (this.state !== "ready" || !session.alive) return;
@@ -238,6 +240,6 @@ export class Agent {
   private setState(state: AgentState, reason: string | undefined): void {
     this.state = state;
     this.reason = reason;
-    for (const s of STATES) this.metrics.state.set({ agent: this.name, state: s }, s === state ? 1 : 0);
+    for (const s of STATES) this.metrics.state(s, s === state ? 1 : 0);
   }
 }

@@ -7,7 +7,7 @@ import { invokeFunction } from "../lambda/invoke.js";
 import type { InvokeFailure, InvokeOutcome } from "../lambda/invoke-outcome.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
-import { invocationResult, type Metrics } from "../observability/metrics.js";
+import { type AgentMetrics, invocationResult } from "../observability/metrics.js";
 import type { Delivery } from "./delivery.js";
 import { delay, type RateLimiter } from "./rate-limiter.js";
 import { shouldRetry } from "./settlement.js";
@@ -24,7 +24,7 @@ export class BatchProcessor {
     private readonly source: EventSource,
     private readonly limiter: RateLimiter,
     private readonly settler: Settler,
-    private readonly metrics: Metrics,
+    private readonly metrics: AgentMetrics,
     private readonly log: Logger,
     private readonly throttle: LogThrottle,
   ) {}
@@ -49,7 +49,7 @@ export class BatchProcessor {
         if (failure && shouldRetry(failure, attempts, this.config.lambda.maxRetries)) retry.push(delivery);
         else settling.push(this.settler.settle(delivery, failure, attempts));
       }
-      if (retry.length > 0) this.metrics.retried.inc({ agent: this.config.name }, retry.length);
+      if (retry.length > 0) this.metrics.retried.inc(retry.length);
       pending = retry;
     }
     await Promise.all(settling);
@@ -60,12 +60,7 @@ export class BatchProcessor {
     const failures = new Map<Delivery, InvokeFailure>();
     const payload = this.payloadFor(batch, failures);
     if (!payload) return failures;
-    const outcome = await invokeFunction(
-      this.client,
-      this.config.lambda.functionName,
-      payload,
-      this.config.consumer.timeoutMs,
-    );
+    const outcome = await invokeFunction(this.client, this.config.lambda.functionName, payload);
     this.record(outcome);
     if (outcome.kind !== "ok") {
       this.throttle.warn(
@@ -138,9 +133,7 @@ export class BatchProcessor {
   }
 
   private record(outcome: InvokeOutcome): void {
-    const agent = this.config.name;
-    this.metrics.invocations.inc({ agent, outcome: invocationResult(outcome.kind) });
-    if (outcome.kind !== "too_large")
-      this.metrics.invocationDuration.observe({ agent }, outcome.durationMs / 1000);
+    this.metrics.invocation(invocationResult(outcome.kind)).inc();
+    if (outcome.kind !== "too_large") this.metrics.invocationDuration.observe(outcome.durationMs / 1000);
   }
 }

@@ -4,7 +4,7 @@ import { toError } from "../errors.js";
 import type { InvokeFailure } from "../lambda/invoke-outcome.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
-import type { Metrics } from "../observability/metrics.js";
+import type { AgentMetrics } from "../observability/metrics.js";
 import { deadLetterOptions } from "./dead-letter.js";
 import type { Delivery } from "./delivery.js";
 import { delay } from "./rate-limiter.js";
@@ -17,7 +17,7 @@ import { decideSettlement } from "./settlement.js";
 export class Settler {
   constructor(
     private readonly config: AgentConfig,
-    private readonly metrics: Metrics,
+    private readonly metrics: AgentMetrics,
     private readonly log: Logger,
     private readonly throttle: LogThrottle,
     /** The live session, for dead letters of auto_ack messages whose own channel has closed. */
@@ -25,13 +25,12 @@ export class Settler {
   ) {}
 
   async settle(delivery: Delivery, failure: InvokeFailure | undefined, attempts: number): Promise<void> {
-    const agent = this.config.name;
     const settlement = decideSettlement(failure, this.config.amqp);
-    if (failure) this.metrics.failed.inc({ agent });
-    else this.metrics.lastDelivery.set({ agent }, Date.now() / 1000);
+    if (failure) this.metrics.failed.inc();
+    else this.metrics.lastDelivery.set(Date.now() / 1000);
     switch (settlement.action) {
       case "ack":
-        if (delivery.session.ack(delivery.message)) this.metrics.acked.inc({ agent });
+        if (delivery.session.ack(delivery.message)) this.metrics.acked.inc();
         else this.unsettled();
         return;
       case "none":
@@ -46,11 +45,11 @@ export class Settler {
         return;
       case "requeue":
         await delay(settlement.delayMs);
-        if (delivery.session.nack(delivery.message, true)) this.metrics.requeued.inc({ agent });
+        if (delivery.session.nack(delivery.message, true)) this.metrics.requeued.inc();
         else this.unsettled();
         return;
       case "reject":
-        if (delivery.session.nack(delivery.message, false)) this.metrics.rejected.inc({ agent });
+        if (delivery.session.nack(delivery.message, false)) this.metrics.rejected.inc();
         else this.unsettled();
         return;
       case "dead_letter":
@@ -94,10 +93,10 @@ export class Settler {
         { err: error },
         `could not dead-letter a message, leaving it to the broker: ${error.message}`,
       );
-      if (!autoAck && session.nack(message, true)) this.metrics.requeued.inc({ agent });
+      if (!autoAck && session.nack(message, true)) this.metrics.requeued.inc();
       return;
     }
-    this.metrics.deadLettered.inc({ agent });
+    this.metrics.deadLettered.inc();
     this.throttle.warn(
       this.log,
       `dead-lettered:${failure.errorType}`,
@@ -105,7 +104,7 @@ export class Settler {
       `message dead-lettered to ${this.config.amqp.deadLetterQueue} after ${attempts} attempt(s): ${failure.errorType}: ${failure.message}`,
     );
     if (autoAck) return;
-    if (session.ack(message)) this.metrics.acked.inc({ agent });
+    if (session.ack(message)) this.metrics.acked.inc();
     else this.unsettled();
   }
 
@@ -115,6 +114,6 @@ export class Settler {
   }
 
   private unsettled(): void {
-    this.metrics.dropped.inc({ agent: this.config.name });
+    this.metrics.dropped.inc();
   }
 }

@@ -10,6 +10,8 @@ export function socketOptions(
   const options: Record<string, unknown> = {
     clientProperties: { connection_name: `amqp-lambda-agent:${config.name}:${process.pid}` },
     timeout: 10_000,
+    // Acks are small frames: send them at once rather than wait for Nagle's algorithm.
+    noDelay: true,
   };
   const url = new URL(config.amqp.url);
   if (url.protocol !== "amqps:") return options;

@@ -7,7 +7,13 @@ export function readBatchResponse(
   payload: Uint8Array | undefined,
   batchTags: ReadonlySet<string>,
 ): { failed: Set<string> } | { invalid: string } {
-  if (!payload || payload.byteLength === 0) return { failed: new Set() };
+  // Most responses say nothing about failures: skip parsing them.
+  if (
+    !payload ||
+    !Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).includes("batchItemFailures")
+  ) {
+    return { failed: new Set() };
+  }
   let body: unknown;
   try {
     body = JSON.parse(Buffer.from(payload).toString("utf8"));

@@ -9,7 +9,8 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 /**
  * One Lambda client per agent. Its HTTP agent allows as many sockets as the agent has workers (the
  * SDK's default of 50 would queue invocations inside the client), and the SDK's own retries are
- * off: the agent retries failed invocations itself, with its own backoff and failure policy.
+ * off: the agent retries failed invocations itself, with its own backoff and failure policy. A call
+ * slower than `consumer.timeout` fails with a `TimeoutError`.
  */
 export function createLambdaClient(config: AgentConfig, env: NodeJS.ProcessEnv = process.env): LambdaClient {
   const { region, endpoint } = config.lambda;
@@ -20,6 +21,9 @@ export function createLambdaClient(config: AgentConfig, env: NodeJS.ProcessEnv =
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: sockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: sockets }),
       connectionTimeout: 5_000,
+      // consumer.timeout per attempt: one timer per request, cheaper than an AbortSignal per call.
+      requestTimeout: config.consumer.timeoutMs,
+      throwOnRequestTimeout: true,
     }),
   };
   if (region) options.region = region;

@@ -13,7 +13,6 @@ export async function invokeFunction(
   client: LambdaClient,
   functionName: string,
   payload: Uint8Array,
-  timeoutMs: number,
 ): Promise<InvokeOutcome> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
@@ -29,7 +28,6 @@ export async function invokeFunction(
   try {
     const response = await client.send(
       new InvokeCommand({ FunctionName: functionName, InvocationType: "RequestResponse", Payload: payload }),
-      { abortSignal: AbortSignal.timeout(timeoutMs) },
     );
     if (response.FunctionError)
       return functionErrorOutcome(response.FunctionError, response.Payload, elapsed());

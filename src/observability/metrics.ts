@@ -1,6 +1,11 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-export type InvocationResult = "ok" | "function_error" | "throttled" | "timeout" | "network" | "other";
+const RESULTS = ["ok", "function_error", "throttled", "timeout", "network", "other"] as const;
+
+export type InvocationResult = (typeof RESULTS)[number];
+
+/** One agent's series, bound to its label once (binding per message costs a label lookup each time). */
+export type AgentMetrics = ReturnType<Metrics["forAgent"]>;
 
 /**
  * Prometheus metrics of every agent in the process, labelled by agent. Also the source of the
@@ -83,6 +88,31 @@ export class Metrics {
       labelNames: ["agent"],
       registers,
     });
+  }
+
+  forAgent(agent: string) {
+    const labels = { agent };
+    const results = Object.fromEntries(
+      RESULTS.map((outcome) => [outcome, this.invocations.labels({ agent, outcome })]),
+    );
+    return {
+      received: this.received.labels(labels),
+      acked: this.acked.labels(labels),
+      retried: this.retried.labels(labels),
+      deadLettered: this.deadLettered.labels(labels),
+      requeued: this.requeued.labels(labels),
+      rejected: this.rejected.labels(labels),
+      failed: this.failed.labels(labels),
+      dropped: this.dropped.labels(labels),
+      reconnects: this.reconnects.labels(labels),
+      invocationDuration: this.invocationDuration.labels(labels),
+      inFlight: this.inFlight.labels(labels),
+      backlog: this.backlog.labels(labels),
+      lastDelivery: this.lastDelivery.labels(labels),
+      invocation: (result: InvocationResult) =>
+        results[result] as ReturnType<Counter<"agent" | "outcome">["labels"]>,
+      state: (state: string, value: number) => this.state.set({ agent, state }, value),
+    };
   }
 
   /** Counter value for one agent (summary line, tests). */
