@@ -61,7 +61,8 @@ describe("failure policies and permanent errors", () => {
     assert.equal(probeRecords(queue).length, 2, "1 attempt + 1 retry, then rejected");
     assert.equal(await suite.broker.ready(`${queue}.dlq`), 0, "the agent's own DLQ is not used");
     const [dead] = await suite.broker.drain(brokerDlq);
-    assert.equal((dead?.properties.headers?.["x-death"] as Array<{ reason: string }>)[0]?.reason, "rejected");
+    const deaths = (dead?.properties.headers?.["x-death"] ?? []) as Array<{ reason: string }>;
+    assert.equal(deaths[0]?.reason, "rejected");
   });
 
   it("AWS_ENDPOINT_URL_LAMBDA works when the config names no endpoint", async () => {

@@ -57,6 +57,9 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       duplicates >= 0 && duplicates <= prefetch,
       `duplicates ${duplicates} must be within the in-flight window (${prefetch})`,
     );
+    process.stderr.write(
+      `sigkill: 1000 published, ${probeIds(queue).size} delivered, ${duplicates} duplicates\n`,
+    );
     assert.equal(await suite.broker.ready(queue), 0, "nothing left");
   });
 
