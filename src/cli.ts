@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { redrive } from "./agent/redrive.js";
 import { runAgents } from "./agent/run-agents.js";
+import { socketOptions } from "./amqp/connect-options.js";
 import { loadConfigFile, parseDuration } from "./config/index.js";
 import type { LoadedConfig } from "./config/types.js";
 import { describeConfig } from "./describe-config.js";
@@ -59,6 +60,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (!file)
     throw new ConfigError("", "no config file: pass --config <file> (or set AMQP_LAMBDA_AGENT_CONFIG)");
   const config = loadConfigFile(file, env);
+  // TLS files are read now, so a missing one is a config error before anything starts.
+  for (const agent of config.agents) socketOptions(agent, env);
   const scrubber = new SecretScrubber();
   scrubber.add(...config.secrets);
   if (env.AMQP_KEY_PASSPHRASE) scrubber.add(env.AMQP_KEY_PASSPHRASE);

@@ -221,7 +221,8 @@ export class Agent {
     const session = this.connection.current;
     if (!session || this.state !== "ready") return;
     try {
-      this.backlog = await session.checkQueue(this.config.connection.healthIntervalMs);
+      // At least 5 s: the check waits behind the channel's other requests (dead-letter publishes).
+      this.backlog = await session.checkQueue(Math.max(5_000, this.config.connection.healthIntervalMs));
       this.metrics.backlog.set(this.backlog);
       this.lastHealthyAt = Date.now();
     } catch (thrown) {

@@ -38,7 +38,7 @@ export class BatchProcessor {
       // After a reconnect the broker redelivers these; invoking again would only add a duplicate.
       // With auto_ack the broker has already forgotten them: they are ours to finish.
       const live = this.config.amqp.autoAck ? pending : pending.filter((d) => d.session.alive);
-      for (const dead of pending) if (!live.includes(dead)) this.settler.abandon();
+      for (let i = live.length; i < pending.length; i++) this.settler.abandon();
       if (live.length === 0) break;
       await this.limiter.acquire(live.length);
       attempts += 1;

@@ -103,9 +103,14 @@ export class Dispatcher {
   private takeBatch(): Delivery[] {
     let bytes = 0;
     let count = 0;
+    const session = this.buffer[0]?.session;
     for (const delivery of this.buffer) {
       if (count >= this.options.batchSize) break;
-      const size = Math.ceil((delivery.message.content.byteLength * 4) / 3) + ENVELOPE_BYTES;
+      // Delivery tags restart on a new channel: one batch never mixes channels (auto_ack keeps
+      // messages of a closed one), so a tag names one message of its batch.
+      if (delivery.session !== session) break;
+      const size =
+        Math.ceil((delivery.message.content.byteLength * 4) / 3) + ENVELOPE_BYTES + headerBytes(delivery);
       if (count > 0 && bytes + size > BATCH_BYTE_BUDGET) break;
       bytes += size;
       count += 1;
@@ -158,4 +163,13 @@ export class Dispatcher {
     const waiters = this.idleWaiters.splice(0);
     for (const resolve of waiters) resolve();
   }
+}
+
+/** Header strings travel as byte arrays (`{"bytes":[104,105]}`): up to 4 characters per byte. */
+function headerBytes(delivery: Delivery): number {
+  const headers = delivery.message.properties.headers;
+  if (!headers) return 0;
+  let bytes = 0;
+  for (const key in headers) bytes += 4 * (key.length + String(headers[key]).length) + 16;
+  return bytes;
 }

@@ -47,8 +47,9 @@ export async function runAgents(
     stopping ??= (async () => {
       stopSummary();
       await Promise.all(agents.map((a) => a.stop(drainTimeoutMs)));
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       server?.closeAllConnections();
+      await closed;
     })();
     return stopping;
   };
@@ -58,7 +59,13 @@ export async function runAgents(
       resolveFinished(1);
     });
   }
-  await Promise.all(agents.map((a) => a.start()));
+  try {
+    await Promise.all(agents.map((a) => a.start()));
+  } catch (error) {
+    // Leave nothing running (server, other agents' connections) behind a start-up failure.
+    await stop(0);
+    throw error;
+  }
   return {
     agents,
     metrics,

@@ -26,6 +26,7 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
   private model: ChannelModel | undefined;
   private session: ConsumerSession | undefined;
   private closing = false;
+  private connectFailures = 0;
 
   constructor(
     private readonly config: AgentConfig,
@@ -66,7 +67,9 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
       this.session?.lose(error);
     });
     recovering.on("connect-failed", (error: Error) => {
-      if (!this.closing)
+      this.connectFailures += 1;
+      const n = this.connectFailures;
+      if (!this.closing && (n <= 10 || n % 10 === 0))
         this.log.warn({ err: error, url: safeUrl }, `cannot connect to ${safeUrl}: ${error.message}`);
     });
     recovering.on(
@@ -111,14 +114,17 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
 
   /** Cancels consuming without closing anything, for a graceful drain. */
   async stopConsuming(): Promise<void> {
-    await this.session?.pause();
+    await bounded(this.session?.stopConsuming(), STOP_STEP_TIMEOUT_MS);
   }
 
   /** Closes channel, then connection. Never throws. */
   async close(): Promise<void> {
     this.closing = true;
-    await this.session?.close();
-    await this.recovering?.close().catch(() => undefined);
+    await bounded(this.session?.close(), STOP_STEP_TIMEOUT_MS);
+    await bounded(
+      this.recovering?.close().catch(() => undefined),
+      STOP_STEP_TIMEOUT_MS,
+    );
   }
 
   private async openSession(model: ChannelModel): Promise<void> {
@@ -134,8 +140,11 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
     }).catch((error: unknown) => {
       throw new AgentError("TOPOLOGY_FAILED", topologyHint(toError(error)), { cause: error });
     });
+    // The channel may have closed between consume-ok and here; nobody would notice it later.
+    if (!session.alive) throw new Error("the channel closed while consuming started");
     this.model = model;
     this.session = session;
+    this.connectFailures = 0;
     this.emit("session", session);
   }
 }
@@ -147,4 +156,14 @@ function topologyHint(error: Error): string {
   if (/ACCESS_REFUSED/.test(error.message))
     return `${error.message}: the broker user lacks permission on this vhost`;
   return `declaring the topology failed: ${error.message}`;
+}
+
+/** A broker that stops answering must not hold a shutdown: each step waits at most this long. */
+const STOP_STEP_TIMEOUT_MS = 5_000;
+
+async function bounded(step: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!step) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([step, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

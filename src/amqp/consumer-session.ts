@@ -1,7 +1,7 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from "amqplib";
 import type { AgentConfig } from "../config/types.js";
 import { toError } from "../errors.js";
-import { declareDeadLetterQueue, declareTopology } from "./topology.js";
+import { declareTopology } from "./topology.js";
 
 export interface SessionEvents {
   /** A message arrived; settle it through this session only. */
@@ -20,6 +20,7 @@ export class ConsumerSession {
   private aliveFlag = true;
   private consumerTag: string | undefined;
   private pausing: Promise<void> | undefined;
+  private stopped = false;
 
   private constructor(
     readonly channel: ConfirmChannel,
@@ -73,10 +74,16 @@ export class ConsumerSession {
   }
 
   async resume(): Promise<void> {
-    if (this.consumerTag || !this.aliveFlag) return;
+    if (this.consumerTag || !this.aliveFlag || this.stopped) return;
     await this.pausing;
-    if (this.consumerTag || !this.aliveFlag) return;
+    if (this.consumerTag || !this.aliveFlag || this.stopped) return;
     await this.consume();
+  }
+
+  /** Stops deliveries for good (drain): a resume in progress or later does not start them again. */
+  async stopConsuming(): Promise<void> {
+    this.stopped = true;
+    await this.pause();
   }
 
   /** Acks on this session's channel; false when the channel is gone (the broker redelivers). */
@@ -98,9 +105,12 @@ export class ConsumerSession {
     }
   }
 
-  /** Publishes to the dead-letter queue and resolves once the broker has confirmed it. */
+  /**
+   * Publishes to the dead-letter queue (declared with the topology on every connect) and resolves
+   * once the broker has confirmed it. No declare per message: a burst of dead letters would queue
+   * declares on the channel ahead of the health check.
+   */
   async publishDeadLetter(content: Buffer, options: Options.Publish): Promise<void> {
-    await declareDeadLetterQueue(this.channel, this.config);
     await new Promise<void>((resolve, reject) => {
       this.channel.publish("", this.config.amqp.deadLetterQueue, content, options, (error) =>
         error ? reject(toError(error)) : resolve(),
@@ -127,7 +137,7 @@ export class ConsumerSession {
 
   /** Cancels the consumer and closes the channel; never throws. */
   async close(): Promise<void> {
-    await this.pause();
+    await this.stopConsuming();
     this.aliveFlag = false;
     await this.channel.close().catch(() => undefined);
   }
@@ -145,6 +155,9 @@ export class ConsumerSession {
       },
       { noAck: amqp.autoAck, exclusive: amqp.exclusive, noLocal: amqp.noLocal },
     );
-    if (this.aliveFlag) this.consumerTag = reply.consumerTag;
+    if (!this.aliveFlag) return;
+    this.consumerTag = reply.consumerTag;
+    // Stopped while consume-ok was on its way: cancel what just started.
+    if (this.stopped) await this.pause();
   }
 }

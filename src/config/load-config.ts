@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { ConfigError, toError } from "../errors.js";
+import { parseDuration } from "./duration.js";
 import { substituteEnv } from "./env-placeholders.js";
 import { formatIssue } from "./format-issue.js";
 import { fileSchema, type RawAgent } from "./schema.js";
@@ -25,10 +26,13 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 
 /** Turns raw JSON (a krakend.json or `{"async_agent": [...]}`) into fully defaulted, typed config. */
 export function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const { value, secrets } = substituteEnv(raw, env);
+  const { value, secrets } = substituteEnv(stripCommentKeys(raw), env);
   const parsed = fileSchema.safeParse(value);
   if (!parsed.success) throw issueToError(parsed.error.issues[0], value);
-  const agents = parsed.data.async_agent.map((agent, index) => resolveAgent(agent, `async_agent[${index}]`));
+  const rootTimeout = resolveRootTimeout(parsed.data.timeout);
+  const agents = parsed.data.async_agent.map((agent, index) =>
+    resolveAgent(agent, `async_agent[${index}]`, rootTimeout),
+  );
   const names = new Set<string>();
   for (const [index, agent] of agents.entries()) {
     if (names.has(agent.name)) {
@@ -53,7 +57,7 @@ function issueToError(issue: z.core.$ZodIssue | undefined, root: unknown): Confi
   return new ConfigError(path, message);
 }
 
-function resolveAgent(raw: RawAgent, at: string): AgentConfig {
+function resolveAgent(raw: RawAgent, at: string, rootTimeoutMs: number): AgentConfig {
   const amqp = raw.extra_config["async/amqp"];
   const lambdas = raw.backend.flatMap((entry, index) => {
     const lambda = entry.extra_config?.["backend/lambda"];
@@ -98,7 +102,7 @@ function resolveAgent(raw: RawAgent, at: string): AgentConfig {
     consumer: {
       topic: raw.consumer.topic,
       workers,
-      timeoutMs: raw.consumer.timeout,
+      timeoutMs: raw.consumer.timeout ?? rootTimeoutMs,
       maxRate: Math.max(raw.consumer.max_rate, 0),
       drainTimeoutMs: raw.consumer.drain_timeout,
     },
@@ -119,7 +123,10 @@ function resolveAgent(raw: RawAgent, at: string): AgentConfig {
       autoDelete: amqp.delete,
       exclusive: amqp.exclusive,
       noWait: amqp.no_wait,
-      prefetchCount: amqp.prefetch_count > 0 ? Math.max(amqp.prefetch_count, lambda.batch_size * workers) : 0,
+      prefetchCount:
+        amqp.prefetch_count > 0
+          ? Math.min(65_535, Math.max(amqp.prefetch_count, lambda.batch_size * workers))
+          : 0,
       requestedPrefetchCount: amqp.prefetch_count,
       prefetchSize: amqp.prefetch_size,
       noLocal: amqp.no_local,
@@ -168,4 +175,29 @@ function passwordOf(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** KrakenD's root `timeout` (a duration string); 2 s when absent, as KrakenD falls back to. */
+function resolveRootTimeout(raw: unknown): number {
+  if (raw === undefined) return 2000;
+  const ms = typeof raw === "string" ? parseDuration(raw) : undefined;
+  if (ms === undefined || ms <= 0)
+    throw new ConfigError("timeout", `expected a duration such as "3s", got ${JSON.stringify(raw)}`);
+  return ms;
+}
+
+const COMMENT_KEY = /^[@$_#]/;
+
+/**
+ * Drops KrakenD's comment keys (`"@comment"`, `"$ref"`, `"_note"`, `"#"`…), which its schema allows
+ * in every object, so strict sections accept them. Queue arguments are passed through untouched.
+ */
+function stripCommentKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripCommentKeys);
+  if (!value || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !COMMENT_KEY.test(key))
+      .map(([key, item]) => [key, key === "queue_arguments" ? item : stripCommentKeys(item)]),
+  );
 }

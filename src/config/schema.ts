@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
 
+/** Node.js fires a longer timer at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A KrakenD duration string ("500ms", "1s", "2m"), converted to milliseconds. */
 const duration = (min = 0) =>
   z.string({ error: 'expected a duration string such as "500ms", "1s" or "2m"' }).transform((text, ctx) => {
@@ -9,6 +12,13 @@ const duration = (min = 0) =>
       ctx.addIssue({
         code: "custom",
         message: `expected a duration such as "500ms", "1s" or "2m", got "${text}"`,
+      });
+      return z.NEVER;
+    }
+    if (ms > MAX_TIMER_MS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be at most 24 days (a Node.js timer's limit), got "${text}"`,
       });
       return z.NEVER;
     }
@@ -102,7 +112,8 @@ export const connectionSchema = z.strictObject({
 export const consumerSchema = z.strictObject({
   topic: z.string({ error: 'expected the binding key, e.g. "*", "orders.#" or "order.created"' }),
   workers: count("a whole number, 1 or more").min(1).default(1),
-  timeout: duration(1).prefault("2s"),
+  // Defaults to the file's root `timeout`, else 2 s (KrakenD).
+  timeout: duration(1).optional(),
   max_rate: z.number({ error: "expected messages per second (0 or -1 means unlimited)" }).default(0),
   drain_timeout: duration().prefault("30s"),
 });
@@ -140,6 +151,8 @@ export const fileSchema = z.looseObject({
     error: 'add at least one agent to "async_agent"',
   }),
   amqp_lambda_agent: agentOptionsSchema.prefault({}),
+  // KrakenD's service timeout, the default of every consumer.timeout.
+  timeout: z.unknown().optional(),
 });
 
 export type RawFile = z.output<typeof fileSchema>;

@@ -49,6 +49,8 @@ export async function startHealthServer(
     server.once("error", reject);
     server.listen(port, host, () => {
       server.off("error", reject);
+      // A later server error (a broken client socket) must not end the process.
+      server.on("error", () => undefined);
       resolve();
     });
   });

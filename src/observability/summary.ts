@@ -13,7 +13,8 @@ export function startSummary(
   intervalMs: number,
 ): () => void {
   const previous = new Map<string, { acked: number; failed: number; at: number }>();
-  const timer = setInterval(async () => {
+  const timer = setInterval(() => void logSummaries().catch(() => undefined), intervalMs);
+  async function logSummaries(): Promise<void> {
     for (const agent of agents) {
       const name = agent.name;
       const [received, acked, failed, deadLettered] = await Promise.all([
@@ -44,7 +45,7 @@ export function startSummary(
         `${status.state}: ${rate.toFixed(1)} msg/s, ${status.inFlight} in flight, ${failed} failed (${deadLettered} dead-lettered), backlog ${status.backlog ?? "?"}`,
       );
     }
-  }, intervalMs);
+  }
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AgentProcess } from "../helpers/agent-process.js";
+import { AgentProcess, runCli, writeConfig } from "../helpers/agent-process.js";
 import { SuiteBroker } from "../helpers/broker.js";
 import { agentConfig } from "../helpers/config.js";
 import { LAMBDA_ENDPOINT, probeIds, probeRecords } from "../helpers/probe.js";
@@ -63,6 +63,26 @@ describe("failure policies and permanent errors", () => {
     const [dead] = await suite.broker.drain(brokerDlq);
     const deaths = (dead?.properties.headers?.["x-death"] ?? []) as Array<{ reason: string }>;
     assert.equal(deaths[0]?.reason, "rejected");
+  });
+
+  it("redrive leaves a dead letter that no queue would receive in the dead-letter queue", async () => {
+    const { exchange, queue } = suite.names("unroutable");
+    const config = agentConfig({ exchange, queue, topic: "orders.#", lambda: { max_retries: 0 } });
+    const agent = AgentProcess.start(config);
+    await agent.ready();
+    await suite.broker.publish(
+      exchange,
+      "orders.eu",
+      [1, 2, 3].map((id) => ({ id, fail: "always" })),
+    );
+    await waitFor("3 dead letters", async () => (await suite.broker.ready(`${queue}.dlq`)) === 3);
+    assert.equal(await agent.stop(), 0);
+    await suite.broker.channel.unbindQueue(queue, exchange, "orders.#");
+    const result = await runCli(["redrive", "--config", writeConfig(config)]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /moved 0 message/);
+    assert.match(result.stderr, /0 moved, 3 skipped/);
+    assert.equal(await suite.broker.ready(`${queue}.dlq`), 3, "nothing lost");
   });
 
   it("AWS_ENDPOINT_URL_LAMBDA works when the config names no endpoint", async () => {

@@ -4,14 +4,22 @@ import type { Delivery } from "../../../src/agent/delivery.js";
 import { Dispatcher } from "../../../src/agent/dispatcher.js";
 import { waitFor } from "../../helpers/wait.js";
 
-function delivery(tag: number, bytes = 10, alive = true): Delivery {
+const liveSession = { alive: true } as Delivery["session"];
+const deadSession = { alive: false } as Delivery["session"];
+
+function delivery(
+  tag: number,
+  bytes = 10,
+  alive = true,
+  session = alive ? liveSession : deadSession,
+): Delivery {
   return {
     message: {
       content: Buffer.alloc(bytes),
       fields: { deliveryTag: tag },
       properties: {},
     } as unknown as Delivery["message"],
-    session: { alive } as Delivery["session"],
+    session,
     receivedAt: performance.now(),
   };
 }
@@ -57,6 +65,32 @@ describe("Dispatcher", () => {
     assert.deepEqual(
       started.map((b) => b.length),
       [3],
+    );
+  });
+
+  it("never puts messages of two channels in one batch (delivery tags restart on a new channel)", () => {
+    const { started, run } = controlled();
+    const d = new Dispatcher(
+      { workers: 2, batchSize: 10, batchWindowMs: 60_000, maxBacklog: 100 },
+      run,
+      () => undefined,
+    );
+    const newSession = { alive: true } as Delivery["session"];
+    for (const [tag, session] of [
+      [1, liveSession],
+      [2, liveSession],
+      [1, newSession],
+      [2, newSession],
+    ] as const) {
+      d.push(delivery(tag, 10, true, session));
+    }
+    d.flush();
+    assert.deepEqual(
+      started.map((b) => b.map((x) => x.session === newSession)),
+      [
+        [false, false],
+        [true, true],
+      ],
     );
   });
 

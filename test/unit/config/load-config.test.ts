@@ -109,6 +109,32 @@ describe("resolveConfig", () => {
     assert.equal(resolveConfig(file(unlimited), {}).agents[0]?.amqp.prefetchCount, 0);
   });
 
+  it("accepts KrakenD's comment keys in every section", () => {
+    const raw = seedAgent({
+      amqp: { "@comment": "orders", $ref: "x" },
+      agent: { consumer: { topic: "*", "@comment": "c" } },
+    });
+    assert.equal(resolveConfig(file(raw), {}).agents[0]?.amqp.queue, "krakend");
+  });
+
+  it("consumer.timeout defaults to the file's root timeout, then 2 s", () => {
+    const raw = seedAgent({ agent: { consumer: { topic: "*" } } });
+    assert.equal(
+      resolveConfig({ timeout: "10s", async_agent: [raw] }, {}).agents[0]?.consumer.timeoutMs,
+      10_000,
+    );
+    assert.equal(resolveConfig({ async_agent: [raw] }, {}).agents[0]?.consumer.timeoutMs, 2000);
+  });
+
+  it("caps the raised prefetch at basic.qos's 65535", () => {
+    const raw = seedAgent({
+      amqp: { prefetch_count: 1 },
+      lambda: { batch_size: 10_000 },
+      agent: { consumer: { topic: "*", workers: 7 } },
+    });
+    assert.equal(resolveConfig(file(raw), {}).agents[0]?.amqp.prefetchCount, 65_535);
+  });
+
   it("maps nack_discard to the reject policy", () => {
     const [agent] = resolveConfig(file(seedAgent({ amqp: { nack_discard: true } })), {}).agents;
     assert.equal(agent?.amqp.failurePolicy, "reject");
@@ -152,6 +178,16 @@ describe("resolveConfig rejects bad input with the JSON path and the expected fo
       "a non-AMQP host",
       file(seedAgent({ amqp: { host: "http://localhost" } })),
       /\.host: expected an AMQP URL/,
+    ],
+    [
+      "a duration over a Node.js timer's limit",
+      file(seedAgent({ agent: { connection: { health_interval: "30d" } } })),
+      /health_interval: expected a duration/,
+    ],
+    [
+      "a duration over a Node.js timer's limit (hours)",
+      file(seedAgent({ agent: { connection: { health_interval: "600h" } } })),
+      /health_interval: must be at most 24 days/,
     ],
     ["no async_agent", { endpoints: [] }, /async_agent: is required/],
     [
