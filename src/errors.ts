@@ -2,16 +2,7 @@
  * The agent's error hierarchy. Every error has a stable `code` callers can switch on, an optional
  * `cause`, and a message that says what to do about it.
  */
-export type AgentErrorCode =
-  | "CONFIG_INVALID"
-  | "BROKER_UNREACHABLE"
-  | "TOPOLOGY_FAILED"
-  | "INVOKE_FAILED"
-  | "FUNCTION_ERROR"
-  | "INVOKE_TIMEOUT"
-  | "PAYLOAD_TOO_LARGE"
-  | "BAD_MESSAGE"
-  | "PARTIAL_BATCH_INVALID";
+export type AgentErrorCode = "CONFIG_INVALID" | "BROKER_UNREACHABLE" | "TOPOLOGY_FAILED";
 
 export class AgentError extends Error {
   readonly code: AgentErrorCode;

@@ -17,8 +17,8 @@ import { Dispatcher } from "./dispatcher.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { Settler } from "./settler.js";
 
-export type AgentState = "idle" | "connecting" | "ready" | "draining" | "closed";
-const STATES: AgentState[] = ["idle", "connecting", "ready", "draining", "closed"];
+const STATES = ["idle", "connecting", "ready", "draining", "closed"] as const;
+export type AgentState = (typeof STATES)[number];
 
 export interface AgentStatus {
   name: string;

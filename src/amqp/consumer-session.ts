@@ -15,8 +15,6 @@ export interface SessionEvents {
  * message is settled only while its session is alive; after that the broker redelivers it.
  */
 export class ConsumerSession {
-  private static generations = 0;
-  readonly generation = ++ConsumerSession.generations;
   private aliveFlag = true;
   private consumerTag: string | undefined;
   private pausing: Promise<void> | undefined;
