@@ -123,6 +123,8 @@ export class BenchBroker {
     this.declared.delete(q);
     const channel = await this.open().catch(() => undefined);
     await channel?.deleteQueue(q.queue).catch(() => undefined);
+    // The agent declares its dead-letter queue next to the queue.
+    await channel?.deleteQueue(`${q.queue}.dlq`).catch(() => undefined);
     await channel?.deleteExchange(q.exchange).catch(() => undefined);
   }
 

@@ -107,7 +107,7 @@ describe("TLS (amqps://) through a TLS-terminating proxy", () => {
       assertNoPassword(agent);
     } finally {
       await agent.kill();
-      await broker.cleanup([exchange], [queue]);
+      await broker.cleanup([exchange], [queue, `${queue}.dlq`]);
     }
   }
 
@@ -153,7 +153,7 @@ describe("TLS (amqps://) through a TLS-terminating proxy", () => {
       assertNoPassword(agent);
     } finally {
       await agent.kill();
-      await broker.cleanup([exchange], [queue]);
+      await broker.cleanup([exchange], [queue, `${queue}.dlq`]);
     }
   }
 
