@@ -47,7 +47,6 @@ export class Agent {
   private lastHealthyAt: number | undefined;
   private backlog: number | undefined;
   private reason: string | undefined = "not started";
-  private pausedForBacklog = false;
   private failure: ((error: AgentError) => void) | undefined;
   readonly failed: Promise<AgentError>;
 
@@ -167,7 +166,7 @@ export class Agent {
 
   private onSession(session: ConsumerSession): void {
     if (this.state === "draining" || this.state === "closed") {
-      void session.pause();
+      void session.stopConsuming();
       return;
     }
     this.lastHealthyAt = Date.now();
@@ -180,7 +179,7 @@ export class Agent {
       `consuming ${this.config.amqp.queue} (exchange ${this.config.amqp.exchange}, binding "${this.config.consumer.topic}")`,
     );
     this.setState("ready", undefined);
-    if (this.pausedForBacklog) void session.pause();
+    if (this.dispatcher.full) void session.pause();
     void this.checkHealth();
   }
 
@@ -205,7 +204,6 @@ export class Agent {
   }
 
   private onBacklogPressure(full: boolean): void {
-    this.pausedForBacklog = full;
     const session = this.connection.current;
     if (!session || this.state !== "ready") return;
     if (full) {

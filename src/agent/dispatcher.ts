@@ -38,6 +38,11 @@ export class Dispatcher {
     return this.buffer.length + this.inFlightMessages;
   }
 
+  /** Whether the backlog is full (consuming should stay paused). */
+  get full(): boolean {
+    return this.pressured;
+  }
+
   get inFlight(): number {
     return this.inFlightMessages;
   }
