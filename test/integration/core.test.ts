@@ -4,6 +4,7 @@ import { AgentProcess } from "../helpers/agent-process.js";
 import { SuiteBroker } from "../helpers/broker.js";
 import { agentConfig } from "../helpers/config.js";
 import { probeIds, probeRecords } from "../helpers/probe.js";
+import { SEED_AMQP_FLAGS } from "../helpers/seed.js";
 import { waitFor } from "../helpers/wait.js";
 
 describe("core agent against the real broker and the real Invoke API", () => {
@@ -16,15 +17,7 @@ describe("core agent against the real broker and the real Invoke API", () => {
       exchange,
       queue,
       topic: "order.*",
-      amqp: {
-        durable: true,
-        delete: false,
-        exclusive: false,
-        no_wait: true,
-        prefetch_count: 5,
-        auto_ack: false,
-        no_local: true,
-      },
+      amqp: { ...SEED_AMQP_FLAGS },
     });
     const agent = AgentProcess.start(config);
     await agent.ready();

@@ -1,3 +1,5 @@
+import { SEED_AMQP_FLAGS } from "../../helpers/seed.js";
+
 /** The seed document's exact async/amqp example, inside a minimal agent. */
 export function seedAgent(
   overrides: {
@@ -33,13 +35,7 @@ export function seedAgent(
         host: "amqp://guest:guest@localhost:5672/",
         name: "krakend",
         exchange: "foo",
-        durable: true,
-        delete: false,
-        exclusive: false,
-        no_wait: true,
-        prefetch_count: 5,
-        auto_ack: false,
-        no_local: true,
+        ...SEED_AMQP_FLAGS,
         ...overrides.amqp,
       },
       "telemetry/logging": { level: "DEBUG" },
