@@ -1,4 +1,4 @@
-import { isPlainObject } from "./event-fields.js";
+import { isPlainObject } from "../shared/is-plain-object.js";
 import type { AmqpEvent, ServerlessLike } from "./serverless-types.js";
 
 /** Every function's `amqp` events, in the order of `functions:` and of each `events:` list. */

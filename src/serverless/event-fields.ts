@@ -1,4 +1,5 @@
 import { connectionSchema, consumerSchema, lambdaSchema } from "../config/schema.js";
+import { isPlainObject } from "../shared/is-plain-object.js";
 
 /** An `amqp` event's flat fields, sorted into the sections of one agent in the agent config file. */
 export interface EventSections {
@@ -32,8 +33,4 @@ export function splitEventFields(fields: Record<string, unknown>): EventSections
     else sections.amqp[key] = value;
   }
   return sections;
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,7 @@
+import { isPlainObject } from "../shared/is-plain-object.js";
 import { type AgentFile, buildAgentConfig, type GeneratedConfig, type Target } from "./build-agent-config.js";
 import { BROKER_URL_ENV, deployResources } from "./cloudformation-resources.js";
 import { functionsWithAmqpEvents } from "./collect-events.js";
-import { isPlainObject } from "./event-fields.js";
 import { OfflineAgent } from "./offline-agent.js";
 import { AGENT_HTTP_PORT, offlineEnabled, type PluginOptions, readPluginOptions } from "./plugin-options.js";
 import { redactAgentFile } from "./redact-config.js";

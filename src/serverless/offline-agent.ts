@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isPlainObject } from "../shared/is-plain-object.js";
 import type { AgentFile } from "./build-agent-config.js";
-import { isPlainObject } from "./event-fields.js";
 
 const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
 const PREFIX = "[amqp-lambda-agent]";

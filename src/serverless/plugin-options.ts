@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isPlainObject } from "./event-fields.js";
+import { isPlainObject } from "../shared/is-plain-object.js";
 
 export const CUSTOM_KEY = "amqpLambdaAgent";
 export const DEFAULT_IMAGE = "amqp-lambda-agent:latest";

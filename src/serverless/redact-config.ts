@@ -1,5 +1,6 @@
+import { redactUrl } from "../observability/redact.js";
+import { isPlainObject } from "../shared/is-plain-object.js";
 import type { AgentFile } from "./build-agent-config.js";
-import { isPlainObject } from "./event-fields.js";
 
 const REDACTED = "***";
 
@@ -14,9 +15,4 @@ export function redactAgentFile(file: AgentFile): AgentFile {
     if (isPlainObject(amqp.tls) && amqp.tls.passphrase !== undefined) amqp.tls.passphrase = REDACTED;
   }
   return copy;
-}
-
-/** `amqp://user:secret@host/` → `amqp://user:***@host/`; anything that is not a URL is left alone. */
-export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, `$1:${REDACTED}@`);
 }
