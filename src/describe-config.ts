@@ -1,4 +1,4 @@
-import { startupConfigNotes } from "./amqp/topology.js";
+import { startupConfigNotes, topologyPlan } from "./amqp/topology.js";
 import type { AgentConfig, LoadedConfig } from "./config/types.js";
 import { redactUrl } from "./observability/redact.js";
 
@@ -11,24 +11,52 @@ function describeAgent(agent: AgentConfig): string {
   const { amqp, consumer, lambda, connection } = agent;
   const yesNo = (flag: boolean) => (flag ? "yes" : "no");
   const ms = (value: number) => `${value}ms`;
+  const plan = topologyPlan(agent);
   const failure = {
-    dead_letter: `publish to dead-letter queue "${amqp.deadLetterQueue}" (with error headers), then ack`,
-    requeue: `nack and requeue after ${ms(amqp.requeueDelayMs)}`,
-    reject: "nack without requeue (the queue's own dead-letter exchange, or dropped)",
+    dead_letter: `publish to dead-letter queue "${amqp.deadLetterQueue}" through "${amqp.agentExchange}" (with error headers), then ack`,
+    requeue: `reject with requeue after ${ms(amqp.requeueDelayMs)}`,
+    reject: "reject without requeue (the queue's own dead-letter exchange, or dropped)",
   }[amqp.failurePolicy];
+  const retries = amqp.retrySteps.map((step) => `${step.queue} (${ms(step.delayMs)})`).join(", ");
+  const breaker = amqp.circuitBreaker;
   const lines = [
     `agent "${agent.name}"`,
-    `  broker      ${redactUrl(amqp.url)}`,
-    `  exchange    ${amqp.exchange} (topic, durable ${yesNo(amqp.durable)}, auto-delete ${yesNo(amqp.autoDelete)})`,
+    ...amqp.urls.map((url, index) => `  ${index === 0 ? "broker     " : "           "} ${redactUrl(url)}`),
+    `  declare     ${amqp.declare ? "yes: declares what is below" : "no: checks that what is below exists (declare it first)"}`,
+    `  exchange    ${amqp.exchange} (${amqp.exchangeType}, durable ${yesNo(amqp.durable)}, auto-delete ${yesNo(amqp.autoDelete)})`,
     `  queue       ${amqp.queue} (durable ${yesNo(amqp.durable)}, auto-delete ${yesNo(amqp.autoDelete)}, exclusive ${yesNo(amqp.exclusive)}, arguments ${JSON.stringify(amqp.queueArguments)})`,
-    `  binding     ${amqp.exchange} --"${consumer.topic}"--> ${amqp.queue}`,
-    `  qos         ${amqp.prefetchCount > 0 ? `prefetch_count ${amqp.prefetchCount}` : "no basic.qos (unlimited prefetch)"}; agent backlog limit ${amqp.maxBacklog}`,
-    `  consume     auto_ack ${yesNo(amqp.autoAck)}, workers ${consumer.workers}, timeout ${ms(consumer.timeoutMs)}, max_rate ${consumer.maxRate > 0 ? `${consumer.maxRate}/s` : "unlimited"}, drain ${ms(consumer.drainTimeoutMs)}`,
-    `  function    ${lambda.functionName} (region ${lambda.region ?? "from the SDK chain"}, endpoint ${lambda.endpoint ?? "default"}, event ${lambda.eventFormat}, batch ${lambda.batchSize} / ${ms(lambda.batchWindowMs)})`,
-    `  on failure  ${lambda.maxRetries} retries, then ${amqp.autoAck && amqp.failurePolicy !== "dead_letter" ? "nothing (auto_ack: the broker already dropped it)" : failure}`,
-    `  reconnect   ${connection.backoffStrategy}, max_retries ${Number.isFinite(connection.maxRetries) ? connection.maxRetries : "unlimited"}, health every ${ms(connection.healthIntervalMs)}`,
+    ...amqp.bindings.map(
+      (b) =>
+        `  binding     ${amqp.exchange} --"${b.routingKey}"${Object.keys(b.arguments).length > 0 ? ` ${JSON.stringify(b.arguments)}` : ""}--> ${amqp.queue}`,
+    ),
+    ...(plan.agentExchange
+      ? [
+          `  own exchange ${plan.agentExchange} (direct, durable)`,
+          ...plan.agentQueues.map(
+            (q) =>
+              `  own queue   ${q.name} (durable, bound with "${q.routingKey}"${Object.keys(q.arguments).length > 0 ? `, arguments ${JSON.stringify(q.arguments)}` : ""})`,
+          ),
+        ]
+      : []),
+    `  qos         ${amqp.prefetchCount > 0 ? `prefetch_count ${amqp.prefetchCount}` : "no basic.qos"}${amqp.autoAck ? `; consumer paused while ${amqp.maxBacklog} messages are held` : ""}`,
+    `  consume     auto_ack ${yesNo(amqp.autoAck)}, workers ${consumer.workers}, timeout ${ms(consumer.timeoutMs)}, max_rate ${consumer.maxRate > 0 ? `${consumer.maxRate}/s` : "unlimited"}, drain ${ms(consumer.drainTimeoutMs)}${consumer.orderKey ? `, ordered by ${describeOrderKey(agent)}` : ""}`,
+    `  function    ${lambda.functionName} (region ${lambda.region ?? "from the SDK chain"}, endpoint ${lambda.endpoint ?? "default"}, client ${lambda.client}, event ${lambda.eventFormat}, batch ${lambda.batchSize} / ${ms(lambda.batchWindowMs)})`,
+    ...(lambda.filterPatterns
+      ? [`  filter      invoke only messages matching any of ${JSON.stringify(lambda.filterPatterns)}`]
+      : []),
+    `  on failure  ${lambda.maxRetries} retries${retries ? `, then retry queues ${retries}` : ""}, then ${amqp.autoAck && amqp.failurePolicy !== "dead_letter" ? "nothing (auto_ack: the broker already dropped it)" : failure}`,
+    `  breaker     ${breaker.enabled ? `opens after ${breaker.failureThreshold} platform failures in a row or function errors on ${breaker.functionErrorRatio * 100}% of ${breaker.functionErrorMinMessages}+ messages in ${ms(breaker.windowMs)}; probes every ${ms(breaker.probeIntervalMs)} up to ${ms(breaker.maxProbeIntervalMs)}` : "off"}`,
+    `  reconnect   ${connection.backoffStrategy}, max_retries ${Number.isFinite(connection.maxRetries) ? connection.maxRetries : "unlimited"} (rounds over ${amqp.urls.length} node(s)), health every ${ms(connection.healthIntervalMs)}`,
   ];
   const warning = startupConfigNotes(agent);
   if (warning) lines.push(`  note        ${warning}`);
   return lines.join("\n");
+}
+
+function describeOrderKey(agent: AgentConfig): string {
+  const key = agent.consumer.orderKey;
+  if (!key) return "";
+  if (key.from === "routing_key") return "routing key";
+  if (key.from === "header") return `header "${key.name}"`;
+  return `body field "${key.path.join(".")}"`;
 }

@@ -2,7 +2,14 @@
  * The agent's error hierarchy. Every error has a stable `code` callers can switch on, an optional
  * `cause`, and a message that says what to do about it.
  */
-export type AgentErrorCode = "CONFIG_INVALID" | "BROKER_UNREACHABLE" | "TOPOLOGY_FAILED";
+export type AgentErrorCode =
+  | "CONFIG_INVALID"
+  | "BROKER_UNREACHABLE"
+  | "TOPOLOGY_FAILED"
+  /** `declare: false` and something the agent needs does not exist. */
+  | "TOPOLOGY_MISSING"
+  /** The health/metrics address is taken. */
+  | "HTTP_ADDRESS_IN_USE";
 
 export class AgentError extends Error {
   readonly code: AgentErrorCode;

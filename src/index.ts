@@ -7,4 +7,4 @@
 export { loadConfigFile, parseDuration, resolveConfig } from "./config/index.js";
 export type * from "./config/types.js";
 export { AgentError, type AgentErrorCode, ConfigError } from "./errors.js";
-export type * from "./middleware/event-types.js";
+export type * from "./event/rabbitmq-event.js";

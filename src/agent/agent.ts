@@ -1,21 +1,29 @@
-import type { LambdaClient } from "@aws-sdk/client-lambda";
 import type { ConsumeMessage } from "amqplib";
-import { AmqpConnection } from "../amqp/amqp-connection.js";
-import { brokerAddress, vhostOf } from "../amqp/connect-options.js";
-import type { ConsumerSession } from "../amqp/consumer-session.js";
+import { BrokerConnection } from "../amqp/broker-connection.js";
+import { brokerAddress, nodeAddress, type TlsMaterial, vhostOf } from "../amqp/connect-options.js";
+import type { ConsumerSession, DesiredConsumer } from "../amqp/consumer-session.js";
 import { startupConfigNotes } from "../amqp/topology.js";
 import type { AgentConfig } from "../config/types.js";
 import type { AgentError } from "../errors.js";
 import { toError } from "../errors.js";
-import { createLambdaClient } from "../lambda/client.js";
+import { compileFilterPatterns, type MessageFilter } from "../filter/index.js";
+import { eventEnvelope } from "../lambda/event-bytes.js";
+import { createInvoker, type Invoker } from "../lambda/invoke/index.js";
 import { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics, Metrics } from "../observability/metrics.js";
-import { BatchProcessor } from "./batch-processor.js";
-import type { Delivery } from "./delivery.js";
+import { CIRCUIT_STATES, CircuitBreaker, type CircuitState } from "./circuit-breaker.js";
+import { ConcurrencyLimit } from "./concurrency-limit.js";
+import { holdDelivery } from "./delivery.js";
 import { Dispatcher } from "./dispatcher.js";
+import { filterInput } from "./filter-input.js";
+import { Invocation } from "./invocation.js";
+import { MessageBody } from "./message-body.js";
+import { orderLane } from "./order-key.js";
 import { RateLimiter } from "./rate-limiter.js";
+import { retryState } from "./retry-route.js";
 import { Settler } from "./settler.js";
+import { startupWarnings } from "./startup-warnings.js";
 
 const STATES = ["idle", "connecting", "ready", "draining", "closed"] as const;
 export type AgentState = (typeof STATES)[number];
@@ -23,14 +31,25 @@ export type AgentState = (typeof STATES)[number];
 export interface AgentStatus {
   name: string;
   state: AgentState;
-  consuming: boolean;
+  /** The consumer's state on the live channel (`paused` under back-pressure or a long breaker opening). */
+  consumer: string;
   /** Why the agent is not ready, when it is not. */
   reason: string | undefined;
   inFlight: number;
   held: number;
   backlog: number | undefined;
-  lastHealthyAt: number | undefined;
+  circuit: CircuitState;
+  /** The node connected to (`host:port`), and whether it is the first of the list. */
+  node: string | undefined;
+  onFirstNode: boolean;
+  /** Since when (epoch ms) the agent has been unable to connect or consume; `undefined` while it is. */
+  notConsumingSince: number | undefined;
+  concurrencyLimit: number;
+  queue: string;
 }
+
+/** Held messages are handed back when the oldest nears this share of the broker's consumer_timeout. */
+const RELEASE_AT_SHARE = 0.8;
 
 /**
  * One async agent: consumes its queue and invokes its function. Lifecycle:
@@ -38,15 +57,25 @@ export interface AgentStatus {
  */
 export class Agent {
   private state: AgentState = "idle";
-  private readonly connection: AmqpConnection;
+  private readonly connection: BrokerConnection;
   private readonly dispatcher: Dispatcher;
-  private readonly client: LambdaClient;
+  private readonly invoker: Invoker;
+  private readonly breaker: CircuitBreaker;
+  private readonly limit: ConcurrencyLimit;
+  private readonly filter: MessageFilter | undefined;
   private readonly throttle = new LogThrottle();
   private readonly metrics: AgentMetrics;
   private healthTimer: NodeJS.Timeout | undefined;
-  private lastHealthyAt: number | undefined;
   private backlog: number | undefined;
   private reason: string | undefined = "not started";
+  private node: { address: string; index: number } | undefined;
+  private notConsumingSince: number | undefined = Date.now();
+  private blocked: string | undefined;
+  /** auto_ack back-pressure: paused at max_backlog, resumed at half. */
+  private backlogFull = false;
+  /** A long breaker opening handed the held messages back and paused consuming. */
+  private released = false;
+  private probeStarved = false;
   private failure: ((error: AgentError) => void) | undefined;
   readonly failed: Promise<AgentError>;
 
@@ -54,54 +83,89 @@ export class Agent {
     readonly config: AgentConfig,
     registry: Metrics,
     private readonly log: Logger,
+    tls: TlsMaterial,
   ) {
     this.metrics = registry.forAgent(config.name);
     this.failed = new Promise((resolve) => {
       this.failure = resolve;
     });
-    this.client = createLambdaClient(config);
-    const settler = new Settler(config, this.metrics, log, this.throttle, () => this.connection.current);
-    const source = {
-      queue: config.amqp.queue,
-      vhost: vhostOf(config.amqp.url),
-      sourceArn: brokerAddress(config.amqp.url),
-    };
-    const processor = new BatchProcessor(
+    const { lambda, consumer, amqp } = config;
+    this.invoker = createInvoker({
+      functionName: lambda.functionName,
+      region: lambda.region,
+      endpoint: lambda.endpoint,
+      timeoutMs: consumer.timeoutMs,
+      sockets: consumer.workers,
+      client: lambda.client,
+    });
+    this.filter = lambda.filterPatterns ? compileFilterPatterns(lambda.filterPatterns) : undefined;
+    this.breaker = new CircuitBreaker(amqp.circuitBreaker, undefined, (state, why) =>
+      this.onCircuit(state, why),
+    );
+    this.limit = new ConcurrencyLimit(consumer.workers);
+    this.metrics.concurrencyLimit.set(this.limit.limit);
+    this.onCircuit("closed", "");
+    const envelope = eventEnvelope({
+      queue: amqp.queue,
+      vhost: vhostOf(amqp.urls[0] as string),
+      sourceArn: brokerAddress(amqp.urls[0] as string),
+    });
+    const settler = new Settler(config, this.metrics, log, this.throttle, () => this.connection.liveSession);
+    const invocation = new Invocation(
       config,
-      this.client,
-      source,
-      new RateLimiter(config.consumer.maxRate),
-      settler,
+      this.invoker,
+      envelope,
+      new RateLimiter(consumer.maxRate),
       this.metrics,
       log,
       this.throttle,
     );
     this.dispatcher = new Dispatcher(
+      config,
+      invocation,
+      envelope,
+      settler,
+      this.breaker,
+      this.limit,
+      this.metrics,
+      log,
       {
-        workers: config.consumer.workers,
-        batchSize: config.lambda.batchSize,
-        batchWindowMs: config.lambda.batchWindowMs,
-        maxBacklog: config.amqp.maxBacklog,
+        onHeldChange: () => this.onHeldChange(),
+        onProbeStarved: () => {
+          this.probeStarved = true;
+          this.applyConsumer();
+        },
       },
-      async (batch) => {
-        try {
-          await processor.process(batch);
-        } catch (thrown) {
-          this.log.error(
-            { err: toError(thrown) },
-            "batch processing failed unexpectedly; the broker will redeliver its messages",
-          );
-        } finally {
-          this.metrics.inFlight.set(this.dispatcher.held);
-        }
-      },
-      (full) => this.onBacklogPressure(full),
     );
-    this.connection = new AmqpConnection(config, log, (message, session) => this.onMessage(message, session));
-    this.connection.on("session", (session) => this.onSession(session));
+    this.connection = new BrokerConnection(config, tls, log, (message, session) =>
+      this.onMessage(message, session),
+    );
+    this.connection.on("session", (session, info) => this.onSession(session, info));
     this.connection.on("lost", (error) => this.onLost(error));
-    this.connection.on("reconnecting", () => this.metrics.reconnects.inc());
+    this.connection.on("reconnecting", ({ round, delayMs }) => {
+      this.metrics.reconnects.inc();
+      const limit = Number.isFinite(config.connection.maxRetries)
+        ? String(config.connection.maxRetries)
+        : "unlimited";
+      if (round <= 10 || round % 10 === 0) {
+        this.log.warn(
+          { round, delayMs, maxRetries: limit },
+          `reconnecting to ${config.amqp.urls.map(nodeAddress).join(", ")} in ${delayMs}ms (round ${round} of ${limit})`,
+        );
+      }
+    });
     this.connection.on("failed", (error) => this.onFailed(error));
+    this.connection.on("blocked", (reason) => {
+      this.blocked = reason;
+      this.log.warn(
+        { reason },
+        `the broker blocked the connection (resource alarm: ${reason}); waiting, not reconnecting`,
+      );
+    });
+    this.connection.on("unblocked", () => {
+      this.blocked = undefined;
+      this.log.info("the broker unblocked the connection");
+    });
   }
 
   get name(): string {
@@ -109,31 +173,50 @@ export class Agent {
   }
 
   status(): AgentStatus {
+    const ready = this.state === "ready";
+    const circuit = this.breaker.state;
+    let reason = ready ? undefined : this.reason;
+    if (ready && circuit !== "closed")
+      reason = `circuit breaker ${circuit.replace("_", "-")}: ${this.reason ?? ""}`;
+    if (ready && this.blocked) reason = `the broker blocked the connection (resource alarm: ${this.blocked})`;
     return {
       name: this.name,
       state: this.state,
-      consuming: this.connection.current?.consuming ?? false,
-      reason: this.state === "ready" ? undefined : this.reason,
+      consumer: this.connection.liveSession?.consumerState ?? "none",
+      reason,
       inFlight: this.dispatcher.inFlight,
-      held: this.dispatcher.held,
+      held: this.dispatcher.heldCount,
       backlog: this.backlog,
-      lastHealthyAt: this.lastHealthyAt,
+      circuit,
+      node: this.node?.address,
+      onFirstNode: this.node?.index === 0,
+      notConsumingSince: this.notConsumingSince,
+      concurrencyLimit: this.limit.limit,
+      queue: this.config.amqp.queue,
     };
   }
 
-  async start(): Promise<void> {
+  /** Order-key lanes waiting and the oldest wait, for metrics and the summary. */
+  waits(): { lanes: number; oldestWaitMs: number } {
+    const lanes = this.dispatcher.laneWaits();
+    const oldest = this.dispatcher.oldestReceivedAt;
+    return { lanes: lanes.lanes, oldestWaitMs: oldest === undefined ? 0 : performance.now() - oldest };
+  }
+
+  start(): void {
     if (this.state !== "idle") throw new Error(`agent ${this.name} cannot start from state ${this.state}`);
-    const warning = startupConfigNotes(this.config);
-    if (warning) this.log.warn(warning);
+    for (const warning of [startupConfigNotes(this.config), ...startupWarnings(this.config)]) {
+      if (warning) this.log.warn(warning);
+    }
     this.setState("connecting", "connecting to the broker");
-    await this.connection.start();
+    this.connection.start();
     this.healthTimer = setInterval(() => void this.checkHealth(), this.config.connection.healthIntervalMs);
     this.healthTimer.unref();
   }
 
   /**
-   * Graceful stop: cancel the consumer, give back messages not started (with `auto_ack` they are
-   * processed, since the broker no longer has them), wait for in-flight work up to `drainTimeoutMs`,
+   * Graceful stop: stop consuming, hand back messages not yet invoked (with `auto_ack` they are
+   * processed, since the broker no longer has them), wait for invocations up to `drainTimeoutMs`,
    * then close channel and connection.
    */
   async stop(drainTimeoutMs = this.config.consumer.drainTimeoutMs): Promise<void> {
@@ -141,52 +224,83 @@ export class Agent {
     this.setState("draining", "draining");
     clearInterval(this.healthTimer);
     await this.connection.stopConsuming();
-    if (!this.config.amqp.autoAck) {
-      for (const delivery of this.dispatcher.takeUnstarted()) delivery.session.nack(delivery.message, true);
-    }
-    this.dispatcher.flush();
-    const drained = await this.dispatcher.whenIdle(drainTimeoutMs);
+    const drained = await this.dispatcher.drain(drainTimeoutMs);
     if (!drained) {
+      const left = this.dispatcher.abandon();
       this.log.warn(
-        { inFlight: this.dispatcher.inFlight, drainTimeoutMs },
-        `drain timeout: closing with ${this.dispatcher.held} message(s) unsettled; the broker redelivers them`,
+        { held: left, drainTimeoutMs },
+        this.config.amqp.autoAck
+          ? `drain timeout: ${left} auto_ack message(s) unfinished; the broker no longer has them: they are lost`
+          : `drain timeout: closing with ${left} message(s) unsettled; the broker redelivers them`,
       );
     }
     await this.connection.close();
-    this.client.destroy();
+    this.invoker.close();
+    this.metrics.node(undefined);
     this.setState("closed", "stopped");
   }
 
   private onMessage(message: ConsumeMessage, session: ConsumerSession): void {
     this.metrics.received.inc();
-    const delivery: Delivery = { message, session, receivedAt: performance.now() };
-    this.dispatcher.push(delivery);
-    this.metrics.inFlight.set(this.dispatcher.held);
-  }
-
-  private onSession(session: ConsumerSession): void {
-    if (this.state === "draining" || this.state === "closed") {
-      void session.stopConsuming();
+    const delivery = { message, session, receivedAt: performance.now() };
+    const { amqp, consumer, lambda } = this.config;
+    // A session that opened while the agent was closing: never invoked, handed back.
+    if (this.state === "closed" || (this.state === "draining" && !amqp.autoAck)) {
+      if (!session.giveBack(message)) this.metrics.unsettled.inc();
+      else this.metrics.returned.inc();
       return;
     }
-    this.lastHealthyAt = Date.now();
+    const retry = retryState(message, amqp.retrySteps.length);
+    const origin = retry.origin ?? {
+      exchange: message.fields.exchange,
+      routingKey: message.fields.routingKey,
+    };
+    const body = new MessageBody(message.content);
+    let lane: string | undefined;
+    let filtered = false;
+    try {
+      if (this.filter)
+        filtered = !this.filter.matches(filterInput(message, origin, body, this.filter.readsData));
+      if (consumer.orderKey) lane = orderLane(consumer.orderKey, message, origin, body);
+    } catch (thrown) {
+      // Not expected (both are total); the message is still invoked.
+      this.log.error({ err: toError(thrown) }, "reading a message for filters or ordering failed");
+    }
+    const held = holdDelivery(delivery, retry, lane, lambda.batchSize);
+    if (filtered) this.dispatcher.settleNow(held, { outcome: "filtered" });
+    else this.dispatcher.push(held);
+  }
+
+  private onSession(
+    session: ConsumerSession,
+    info: { node: string; nodeIndex: number; failover: boolean },
+  ): void {
+    if (this.state === "draining" || this.state === "closed") {
+      void session.setDesired("stopped");
+      return;
+    }
+    this.node = { address: info.node, index: info.nodeIndex };
+    this.metrics.node(info.node);
+    if (info.failover) this.metrics.failovers.inc();
+    this.notConsumingSince = undefined;
+    const bindings = this.config.amqp.bindings.map((b) => `"${b.routingKey}"`).join(", ");
     this.log.info(
-      {
-        queue: this.config.amqp.queue,
-        exchange: this.config.amqp.exchange,
-        topic: this.config.consumer.topic,
-      },
-      `consuming ${this.config.amqp.queue} (exchange ${this.config.amqp.exchange}, binding "${this.config.consumer.topic}")`,
+      { queue: this.config.amqp.queue, exchange: this.config.amqp.exchange, node: info.node },
+      `consuming ${this.config.amqp.queue} on ${info.node}${info.nodeIndex > 0 ? ` (node ${info.nodeIndex + 1} of the list)` : ""} (exchange ${this.config.amqp.exchange}${bindings ? `, binding ${bindings}` : ""})`,
     );
     this.setState("ready", undefined);
-    if (this.dispatcher.full) void session.pause();
+    this.applyConsumer();
+    this.dispatcher.pump();
     void this.checkHealth();
   }
 
   private onLost(error: Error): void {
+    this.node = undefined;
+    this.metrics.node(undefined);
     // Unacked messages of the dead channel go back to the queue; auto_ack ones exist only here.
-    const discarded = this.config.amqp.autoAck ? 0 : this.dispatcher.discardDead();
+    const discarded = this.dispatcher.dropDead();
     if (this.state === "draining" || this.state === "closed") return;
+    this.notConsumingSince ??= Date.now();
     this.throttle.warn(
       this.log,
       "connection-lost",
@@ -203,29 +317,73 @@ export class Agent {
     this.failure?.(error);
   }
 
-  private onBacklogPressure(full: boolean): void {
-    const session = this.connection.current;
-    if (!session || this.state !== "ready") return;
-    if (full) {
-      this.log.debug({ held: this.dispatcher.held }, "backlog full: pausing the consumer");
-      void session.pause();
-    } else {
-      this.log.debug({ held: this.dispatcher.held }, "backlog drained: resuming the consumer");
-      void session.resume().catch((error: unknown) => this.connection.restart(toError(error)));
+  private onCircuit(state: CircuitState, why: string): void {
+    for (const s of CIRCUIT_STATES) this.metrics.circuit(s, s === state ? 1 : 0);
+    if (!why) return;
+    if (state === "open" && why.startsWith("the probe")) {
+      this.throttle.warn(this.log, "circuit-probe", { circuit: state }, `circuit breaker still open: ${why}`);
+    } else if (state === "open") {
+      this.metrics.circuitOpenings.inc();
+      this.reason = why;
+      this.log.warn(
+        { circuit: state },
+        `circuit breaker open: ${why}; new messages stay in the queue, held ones keep their attempts; probing`,
+      );
+    } else if (state === "closed") {
+      this.reason = undefined;
+      this.released = false;
+      this.probeStarved = false;
+      this.log.info({ circuit: state }, `circuit breaker closed: ${why}; consuming at full speed again`);
+      this.applyConsumer();
     }
   }
 
+  private onHeldChange(): void {
+    if (!this.config.amqp.autoAck) return;
+    const held = this.dispatcher.heldCount;
+    const max = this.config.amqp.maxBacklog;
+    if (!this.backlogFull && held >= max) this.backlogFull = true;
+    else if (this.backlogFull && held <= Math.floor(max / 2)) this.backlogFull = false;
+    else return;
+    this.applyConsumer();
+  }
+
+  /** The one place that decides whether the consumer runs. */
+  private desiredConsumer(): DesiredConsumer {
+    if (this.state === "draining" || this.state === "closed") return "stopped";
+    if (this.released && !this.probeStarved) return "paused";
+    if (this.backlogFull) return "paused";
+    return "consuming";
+  }
+
+  private applyConsumer(): void {
+    const session = this.connection.liveSession;
+    if (!session || this.state !== "ready") return;
+    const desired = this.desiredConsumer();
+    void session.setDesired(desired).catch((error: unknown) => this.connection.restart(toError(error)));
+    if (desired === "consuming" && this.probeStarved) this.probeStarved = false;
+  }
+
+  /**
+   * Every `health_interval`: the channel answers (a passive declare, which also reads the backlog),
+   * and, while the circuit breaker is open, held messages are handed back before RabbitMQ's
+   * `consumer_timeout` would close the channel over them.
+   */
   private async checkHealth(): Promise<void> {
-    const session = this.connection.current;
+    this.updateWaitMetrics();
+    this.releaseIfHeldTooLong();
+    const session = this.connection.liveSession;
     if (!session || this.state !== "ready") return;
     try {
-      // At least 5 s: the check waits behind the channel's other requests (dead-letter publishes).
+      // At least 5 s: the check waits behind the channel's other requests (copies being published).
       this.backlog = await session.checkQueue(Math.max(5_000, this.config.connection.healthIntervalMs));
       this.metrics.backlog.set(this.backlog);
-      this.lastHealthyAt = Date.now();
     } catch (thrown) {
       if (this.state !== "ready" || !session.alive) return;
       const error = toError(thrown);
+      // A blocked connection (resource alarm) answers nothing until the alarm clears: reconnecting
+      // would not help, and would redeliver what the agent holds.
+      if (this.blocked) return;
       this.throttle.warn(
         this.log,
         "health-check",
@@ -236,7 +394,38 @@ export class Agent {
     }
   }
 
+  private releaseIfHeldTooLong(): void {
+    const { amqp } = this.config;
+    if (this.breaker.state === "closed" || amqp.autoAck) return;
+    const oldest = this.dispatcher.oldestReceivedAt;
+    if (oldest === undefined || performance.now() - oldest < amqp.consumerTimeoutMs * RELEASE_AT_SHARE)
+      return;
+    if (amqp.autoDelete) {
+      this.throttle.warn(
+        this.log,
+        "release-auto-delete",
+        {},
+        `messages held for ${Math.round((performance.now() - oldest) / 1000)}s while the circuit breaker is open near consumer_timeout; the queue is auto-delete, so the consumer is kept (cancelling it would delete the queue): RabbitMQ may close the channel and redeliver them`,
+      );
+      return;
+    }
+    this.released = true;
+    this.applyConsumer();
+    const count = this.dispatcher.giveBackWaiting();
+    this.log.warn(
+      { returned: count },
+      `circuit breaker open for long: ${count} held message(s) handed back to the queue before RabbitMQ's consumer_timeout, consumer paused until the next probe`,
+    );
+  }
+
+  private updateWaitMetrics(): void {
+    const { lanes, oldestWaitMs } = this.waits();
+    this.metrics.orderKeysWaiting.set(lanes);
+    this.metrics.oldestWait.set(oldestWaitMs / 1000);
+  }
+
   private setState(state: AgentState, reason: string | undefined): void {
+    if (state !== "ready" && this.state === "ready") this.notConsumingSince ??= Date.now();
     this.state = state;
     this.reason = reason;
     for (const s of STATES) this.metrics.state(s, s === state ? 1 : 0);

@@ -1,32 +1,51 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from "amqplib";
 import type { AgentConfig } from "../config/types.js";
 import { toError } from "../errors.js";
-import { declareTopology } from "./topology.js";
+import { type PublishResult, publishConfirmed } from "./confirmed-publish.js";
+import { prepareTopology } from "./topology.js";
+
+/** What the owner asks of the consumer. `stopped` is final. */
+export type DesiredConsumer = "consuming" | "paused" | "stopped";
+/** What the consumer is: `lost` (channel gone) and `stopped` are final. */
+export type ConsumerState = "paused" | "consuming" | "stopped" | "lost";
 
 export interface SessionEvents {
   /** A message arrived; settle it through this session only. */
   onMessage(message: ConsumeMessage, session: ConsumerSession): void;
-  /** The channel or consumer is gone; the connection is being replaced. */
+  /** The channel or the consumer is gone; the connection is being replaced. */
   onLost(session: ConsumerSession, reason: Error): void;
 }
 
+/** How long a confirm of a dead-letter or retry publish may take before the message is left to the broker. */
+const CONFIRM_TIMEOUT_MS = 30_000;
+
 /**
- * One channel's worth of consuming: created on every (re)connect. Delivery tags belong to it, so a
+ * One channel's worth of consuming, created on every (re)connect. Delivery tags belong to it, so a
  * message is settled only while its session is alive; after that the broker redelivers it.
+ *
+ * The consumer is a small state machine: the owner sets the desired state (`consuming`, `paused`,
+ * `stopped`) and one reconcile loop moves the actual state towards it with basic.consume /
+ * basic.cancel, checking the desired state again after every await, so a pause that arrives while a
+ * consume-ok is on its way is never lost.
  */
 export class ConsumerSession {
-  private aliveFlag = true;
+  private state: ConsumerState = "paused";
+  private desired: DesiredConsumer = "paused";
   private consumerTag: string | undefined;
-  private pausing: Promise<void> | undefined;
-  private stopped = false;
+  private reconciling: Promise<void> | undefined;
 
-  private constructor(
+  constructor(
     readonly channel: ConfirmChannel,
     private readonly config: AgentConfig,
     private readonly events: SessionEvents,
-  ) {}
+  ) {
+    channel.on("error", () => {
+      // The 'close' that follows carries the consequence; the error is reported there.
+    });
+    channel.on("close", () => this.lose(new Error("channel closed")));
+  }
 
-  /** Opens a channel, declares the topology and starts consuming. */
+  /** Opens a channel, declares (or checks) the topology and starts consuming. */
   static async open(
     model: ChannelModel,
     config: AgentConfig,
@@ -34,54 +53,42 @@ export class ConsumerSession {
   ): Promise<ConsumerSession> {
     const channel = await model.createConfirmChannel();
     const session = new ConsumerSession(channel, config, events);
-    channel.on("error", () => {
-      // The 'close' that follows carries the consequence; the error itself is reported there.
-    });
-    channel.on("close", () => session.lose(new Error("channel closed")));
-    await declareTopology(channel, config);
-    await session.consume();
+    try {
+      await prepareTopology(model, channel, config);
+      await session.setDesired("consuming");
+    } catch (error) {
+      session.lose(toError(error));
+      await channel.close().catch(() => undefined);
+      throw error;
+    }
+    if (session.state === "lost") throw new Error("the channel closed while consuming started");
     return session;
   }
 
   get alive(): boolean {
-    return this.aliveFlag;
+    return this.state !== "lost";
   }
 
-  get consuming(): boolean {
-    return this.consumerTag !== undefined;
+  get consumerState(): ConsumerState {
+    return this.state;
+  }
+
+  /** Asks for a state; resolves when the consumer got there (or can never: lost or stopped). */
+  setDesired(desired: DesiredConsumer): Promise<void> {
+    if (this.state === "lost" || this.desired === "stopped") return this.reconciling ?? Promise.resolve();
+    this.desired = desired;
+    this.reconciling ??= this.reconcile().finally(() => {
+      this.reconciling = undefined;
+    });
+    return this.reconciling;
   }
 
   /** Marks the session dead (its delivery tags with it) and tells the owner once. */
   lose(reason: Error): void {
-    if (!this.aliveFlag) return;
-    this.aliveFlag = false;
+    if (this.state === "lost") return;
+    this.state = "lost";
     this.consumerTag = undefined;
     this.events.onLost(this, reason);
-  }
-
-  /** Stops deliveries (basic.cancel) without giving back what was already delivered. */
-  async pause(): Promise<void> {
-    const tag = this.consumerTag;
-    if (!tag || !this.aliveFlag) return;
-    this.consumerTag = undefined;
-    this.pausing = this.channel.cancel(tag).then(
-      () => undefined,
-      () => undefined,
-    );
-    await this.pausing;
-  }
-
-  async resume(): Promise<void> {
-    if (this.consumerTag || !this.aliveFlag || this.stopped) return;
-    await this.pausing;
-    if (this.consumerTag || !this.aliveFlag || this.stopped) return;
-    await this.consume();
-  }
-
-  /** Stops deliveries for good (drain): a resume in progress or later does not start them again. */
-  async stopConsuming(): Promise<void> {
-    this.stopped = true;
-    await this.pause();
   }
 
   /** Acks on this session's channel; false when the channel is gone (the broker redelivers). */
@@ -89,34 +96,34 @@ export class ConsumerSession {
     return this.settle(() => this.channel.ack(message));
   }
 
-  nack(message: ConsumeMessage, requeue: boolean): boolean {
-    return this.settle(() => this.channel.nack(message, false, requeue));
+  /** Gives a message back to the queue (basic.nack, requeue: not counted as a delivery by RabbitMQ 4.3+). */
+  giveBack(message: ConsumeMessage): boolean {
+    return this.settle(() => this.channel.nack(message, false, true));
   }
 
-  private settle(send: () => void): boolean {
-    if (!this.aliveFlag) return false;
-    try {
-      send();
-      return true;
-    } catch {
-      return false;
-    }
+  /** Requeues a failed message with basic.reject, so a quorum queue's `x-delivery-limit` counts it. */
+  requeue(message: ConsumeMessage): boolean {
+    return this.settle(() => this.channel.reject(message, true));
   }
 
-  /**
-   * Publishes to the dead-letter queue (declared with the topology on every connect) and resolves
-   * once the broker has confirmed it. No declare per message: a burst of dead letters would queue
-   * declares on the channel ahead of the health check.
-   */
-  async publishDeadLetter(content: Buffer, options: Options.Publish): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.channel.publish("", this.config.amqp.deadLetterQueue, content, options, (error) =>
-        error ? reject(toError(error)) : resolve(),
-      );
-    });
+  /** Rejects without requeue: the queue's own dead-letter exchange, or dropped. */
+  reject(message: ConsumeMessage): boolean {
+    return this.settle(() => this.channel.reject(message, false));
   }
 
-  /** Liveness probe of the channel; also reports the queue's backlog. */
+  /** Publishes through the agent's exchange and waits for the confirm (bounded). */
+  publish(routingKey: string, content: Buffer, options: Options.Publish): Promise<PublishResult> {
+    return publishConfirmed(
+      this.channel,
+      this.config.amqp.agentExchange,
+      routingKey,
+      content,
+      options,
+      CONFIRM_TIMEOUT_MS,
+    );
+  }
+
+  /** Liveness probe of the channel; also reports the queue's ready messages. */
   async checkQueue(timeoutMs: number): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -133,29 +140,64 @@ export class ConsumerSession {
     }
   }
 
-  /** Cancels the consumer and closes the channel; never throws. */
+  /** Stops consuming for good and closes the channel; never throws. */
   async close(): Promise<void> {
-    await this.stopConsuming();
-    this.aliveFlag = false;
-    await this.channel.close().catch(() => undefined);
+    await this.setDesired("stopped").catch(() => undefined);
+    const wasAlive = this.alive;
+    this.state = "lost";
+    if (wasAlive) await this.channel.close().catch(() => undefined);
   }
 
-  private async consume(): Promise<void> {
+  private settle(send: () => void): boolean {
+    if (this.state === "lost") return false;
+    try {
+      send();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    try {
+      for (;;) {
+        const state = this.state as ConsumerState;
+        if (state === "lost" || state === "stopped") return;
+        if (this.desired === "consuming" && state === "paused") {
+          const tag = await this.consume();
+          if ((this.state as ConsumerState) === "lost") return;
+          this.consumerTag = tag;
+          this.state = "consuming";
+        } else if (this.desired !== "consuming" && state === "consuming") {
+          const tag = this.consumerTag;
+          this.consumerTag = undefined;
+          if (tag) await this.channel.cancel(tag);
+          if ((this.state as ConsumerState) === "lost") return;
+          this.state = "paused";
+        } else if (this.desired === "stopped" && state === "paused") {
+          this.state = "stopped";
+        } else {
+          return;
+        }
+      }
+    } catch (error) {
+      this.lose(toError(error));
+    }
+  }
+
+  private async consume(): Promise<string> {
     const { amqp } = this.config;
     const reply = await this.channel.consume(
       amqp.queue,
       (message) => {
         if (message === null) {
-          this.lose(new Error("consumer cancelled by the broker (was the queue deleted?)"));
+          this.lose(new Error("consumer cancelled by the broker (was the queue deleted, or its node lost?)"));
           return;
         }
         this.events.onMessage(message, this);
       },
       { noAck: amqp.autoAck, exclusive: amqp.exclusive, noLocal: amqp.noLocal },
     );
-    if (!this.aliveFlag) return;
-    this.consumerTag = reply.consumerTag;
-    // Stopped while consume-ok was on its way: cancel what just started.
-    if (this.stopped) await this.pause();
+    return reply.consumerTag;
   }
 }

@@ -1,19 +1,15 @@
 import { ConfigError } from "../errors.js";
+import { isPlainObject } from "../shared/is-plain-object.js";
 
 const PLACEHOLDER = /\{\{\s*env\s+"([^"]+)"\s*\}\}/g;
 
-export interface Substitution {
-  value: unknown;
-  /** Values that came from the environment: treated as secrets and redacted from every log line. */
-  secrets: string[];
-}
-
 /**
  * Replaces every `{{ env "NAME" }}` inside string values (recursively) with the variable's value.
- * A variable that is not set is an error naming the JSON path and the variable.
+ * A variable that is not set is an error naming the JSON path and the variable. Substituted values
+ * are not secrets by themselves: the loader treats passwords and passphrases as secrets wherever
+ * they came from, and leaves names (queues, exchanges, ports) readable.
  */
-export function substituteEnv(raw: unknown, env: NodeJS.ProcessEnv, path = ""): Substitution {
-  const secrets: string[] = [];
+export function substituteEnv(raw: unknown, env: NodeJS.ProcessEnv, path = ""): unknown {
   const walk = (value: unknown, at: string): unknown => {
     if (typeof value === "string") {
       return value.replace(PLACEHOLDER, (_all, name: string) => {
@@ -24,19 +20,18 @@ export function substituteEnv(raw: unknown, env: NodeJS.ProcessEnv, path = ""): 
             `environment variable ${name} is not set; export it or remove the {{ env "${name}" }} placeholder`,
           );
         }
-        if (found.length >= 4) secrets.push(found);
         return found;
       });
     }
     if (Array.isArray(value)) return value.map((item, i) => walk(item, `${at}[${i}]`));
-    if (value && typeof value === "object") {
+    if (isPlainObject(value)) {
       return Object.fromEntries(
         Object.entries(value).map(([key, item]) => [key, walk(item, joinPath(at, key))]),
       );
     }
     return value;
   };
-  return { value: walk(raw, path), secrets };
+  return walk(raw, path);
 }
 
 /** Appends a key to a JSON path, quoting keys that are not plain identifiers (`extra_config["async/amqp"]`). */

@@ -1,10 +1,16 @@
 import type { z } from "zod";
+import { circuitBreakerSchema } from "./amqp-schema.js";
 import { joinPath } from "./env-placeholders.js";
-import { amqpSchema, connectionSchema, consumerSchema, lambdaSchema } from "./schema.js";
+import { agentOptionsSchema, amqpSchema, connectionSchema, consumerSchema, lambdaSchema } from "./schema.js";
 
-const KNOWN_KEYS = [amqpSchema, lambdaSchema, connectionSchema, consumerSchema].flatMap((schema) =>
-  Object.keys(schema.shape),
-);
+const KNOWN_KEYS = [
+  amqpSchema,
+  lambdaSchema,
+  connectionSchema,
+  consumerSchema,
+  circuitBreakerSchema,
+  agentOptionsSchema,
+].flatMap((schema) => Object.keys(schema.shape));
 
 /** Turns a schema issue into a JSON path and a message that says what is expected. */
 export function formatIssue(issue: z.core.$ZodIssue, root: unknown): { path: string; message: string } {

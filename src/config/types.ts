@@ -1,8 +1,16 @@
-import type { BACKOFF_STRATEGIES, EVENT_FORMATS, FAILURE_POLICIES } from "./schema.js";
+import type {
+  BACKOFF_STRATEGIES,
+  EVENT_FORMATS,
+  EXCHANGE_TYPES,
+  FAILURE_POLICIES,
+  INVOKE_CLIENTS,
+} from "./schema.js";
 
 export type BackoffStrategy = (typeof BACKOFF_STRATEGIES)[number];
 export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 export type EventFormat = (typeof EVENT_FORMATS)[number];
+export type ExchangeType = (typeof EXCHANGE_TYPES)[number];
+export type InvokeClient = (typeof INVOKE_CLIENTS)[number];
 
 export interface TlsConfig {
   caFile?: string;
@@ -13,22 +21,55 @@ export interface TlsConfig {
   rejectUnauthorized: boolean;
 }
 
+/** A queue binding on the agent's exchange. */
+export interface Binding {
+  routingKey: string;
+  arguments: Record<string, unknown>;
+}
+
+/** A broker-side wait before a failed message is tried again (`retry_delays`). */
+export interface RetryStep {
+  delayMs: number;
+  /** The retry queue: `<queue>.retry.<delay>`. */
+  queue: string;
+  /** Its binding key on the agent's exchange. */
+  routingKey: string;
+}
+
+/** Which part of a message orders it (`consumer.order_key`). */
+export type OrderKey =
+  | { from: "routing_key" }
+  | { from: "header"; name: string }
+  | { from: "body"; path: string[] };
+
+export interface CircuitBreakerConfig {
+  enabled: boolean;
+  /** Consecutive invocations failed with a platform (systemic) error that open the breaker. */
+  failureThreshold: number;
+  /** Function errors on at least this share of at least `functionErrorMinMessages` messages within `windowMs`. */
+  functionErrorRatio: number;
+  functionErrorMinMessages: number;
+  windowMs: number;
+  probeIntervalMs: number;
+  maxProbeIntervalMs: number;
+}
+
 /** One agent, fully defaulted and validated. Durations are milliseconds. */
 export interface AgentConfig {
   name: string;
   connection: {
-    /** Reconnect attempts; `Infinity` when the file says 0 or less. */
+    /** Reconnect rounds over the host list; `Infinity` when the file says 0 or less. */
     maxRetries: number;
     backoffStrategy: BackoffStrategy;
     healthIntervalMs: number;
   };
   consumer: {
-    topic: string;
     workers: number;
     timeoutMs: number;
     /** Messages per second for the whole agent; 0 means unlimited. */
     maxRate: number;
     drainTimeoutMs: number;
+    orderKey: OrderKey | undefined;
   };
   lambda: {
     functionName: string;
@@ -38,42 +79,64 @@ export interface AgentConfig {
     batchSize: number;
     batchWindowMs: number;
     eventFormat: EventFormat;
+    /** Validated event patterns; `undefined`: every message is invoked. */
+    filterPatterns: unknown[] | undefined;
+    client: InvokeClient;
   };
   amqp: {
-    url: string;
+    /** Every node's URL, in the order given; the first names the event source. */
+    urls: string[];
     queue: string;
     exchange: string;
+    exchangeType: ExchangeType;
+    /** Every binding of the queue: `consumer.topic` first (unless the exchange is `headers`), then `bindings`. */
+    bindings: Binding[];
+    /** false: declare nothing, check passively that it all exists. */
+    declare: boolean;
     durable: boolean;
     autoDelete: boolean;
     exclusive: boolean;
     noWait: boolean;
-    /** basic.qos sent to the broker: `prefetch_count`, raised to `batch_size × workers` so batches can fill. */
+    /** basic.qos sent to the broker (never 0 with manual acks: the agent's back-pressure). */
     prefetchCount: number;
-    /** `prefetch_count` as the file says it (0: no basic.qos). */
+    /** `prefetch_count` as the file says it. */
     requestedPrefetchCount: number;
     prefetchSize: number;
     noLocal: boolean;
     autoAck: boolean;
     failurePolicy: FailurePolicy;
-    /** Present when `failurePolicy` is `dead_letter`. */
     deadLetterQueue: string;
+    /** The agent's own direct exchange: dead letters and retries are published through it. */
+    agentExchange: string;
+    retrySteps: RetryStep[];
     requeueDelayMs: number;
     queueArguments: Record<string, unknown>;
-    /** Most messages held in the agent (received, not yet settled) before consuming pauses. */
+    /** Most messages held (received, not yet settled); with `auto_ack` consuming pauses there. */
     maxBacklog: number;
+    /** The broker's `consumer_timeout`: a delivery unacked longer closes its channel. */
+    consumerTimeoutMs: number;
+    circuitBreaker: CircuitBreakerConfig;
     tls: TlsConfig | undefined;
   };
 }
 
+export interface EmfOptions {
+  enabled: boolean | "auto";
+  namespace: string;
+  service: string | undefined;
+  intervalMs: number;
+}
+
 export interface AgentOptions {
-  http: { enabled: boolean; host: string; port: number };
+  http: { enabled: boolean; host: string; port: number; unhealthyAfterMs: number };
   logLevel: string | undefined;
   summaryIntervalMs: number;
+  emf: EmfOptions;
 }
 
 export interface LoadedConfig {
   agents: AgentConfig[];
   options: AgentOptions;
-  /** Every secret found while loading (passwords, substituted env values): never logged. */
+  /** Passwords of every broker URL and TLS passphrases: never logged. */
   secrets: string[];
 }

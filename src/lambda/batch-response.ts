@@ -1,39 +1,53 @@
 /**
  * Reads a function's response for a partial batch failure (`{"batchItemFailures":[{"itemIdentifier":
- * "<deliveryTag>"}]}`). Returns the failed tags; `invalid` when the response names a message that
- * is not in the batch (or is malformed), in which case the whole batch counts as failed.
+ * "<deliveryTag>"}]}`), as Lambda reads SQS partial batch responses: a response that is not JSON,
+ * a malformed list, or an identifier that is not a message of the batch fails the whole batch
+ * (`invalid`); valid JSON without a `batchItemFailures` list (or an empty response) is success.
  */
 export function readBatchResponse(
   payload: Uint8Array | undefined,
   batchTags: ReadonlySet<string>,
 ): { failed: Set<string> } | { invalid: string } {
-  // Most responses say nothing about failures: skip parsing them.
+  if (!payload || payload.byteLength === 0) return { failed: new Set() };
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
+  if (text.trim() === "") return { failed: new Set() };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { invalid: "the function's response is not valid JSON" };
+  }
   if (
-    !payload ||
-    !Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).includes("batchItemFailures")
+    body === null ||
+    typeof body !== "object" ||
+    Array.isArray(body) ||
+    !Object.hasOwn(body, "batchItemFailures")
   ) {
     return { failed: new Set() };
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(payload).toString("utf8"));
-  } catch {
-    return { failed: new Set() };
-  }
-  if (!body || typeof body !== "object" || !("batchItemFailures" in body)) return { failed: new Set() };
   const items = (body as { batchItemFailures: unknown }).batchItemFailures;
   if (items === null || items === undefined) return { failed: new Set() };
   if (!Array.isArray(items)) return { invalid: "batchItemFailures is not a list" };
   const failed = new Set<string>();
   for (const item of items) {
-    const id = (item as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    const id =
+      item !== null && typeof item === "object"
+        ? (item as { itemIdentifier?: unknown }).itemIdentifier
+        : undefined;
     const tag = typeof id === "number" ? String(id) : id;
     if (typeof tag !== "string" || !batchTags.has(tag)) {
       return {
-        invalid: `batchItemFailures names ${JSON.stringify(id)}, which is not a deliveryTag of this batch`,
+        invalid: `batchItemFailures names ${describe(id)}, which is not a deliveryTag of this batch`,
       };
     }
     failed.add(tag);
   }
   return { failed };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 100));
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined)
+    return String(value);
+  return `a ${Array.isArray(value) ? "list" : typeof value}`;
 }

@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { AgentConfig } from "../config/types.js";
+import type { InvokerOptions } from "./invoke/types.js";
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
@@ -12,9 +12,12 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
  * off: the agent retries failed invocations itself, with its own backoff and failure policy. A call
  * slower than `consumer.timeout` fails with a `TimeoutError`.
  */
-export function createLambdaClient(config: AgentConfig, env: NodeJS.ProcessEnv = process.env): LambdaClient {
-  const { region, endpoint } = config.lambda;
-  const sockets = Math.max(config.consumer.workers, 1);
+export function createLambdaClient(
+  config: InvokerOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): LambdaClient {
+  const { region, endpoint } = config;
+  const sockets = Math.max(config.sockets, 1);
   const options: LambdaClientConfig = {
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({
@@ -22,7 +25,7 @@ export function createLambdaClient(config: AgentConfig, env: NodeJS.ProcessEnv =
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: sockets }),
       connectionTimeout: 5_000,
       // consumer.timeout per attempt: one timer per request, cheaper than an AbortSignal per call.
-      requestTimeout: config.consumer.timeoutMs,
+      requestTimeout: config.timeoutMs,
       throwOnRequestTimeout: true,
     }),
   };

@@ -1,22 +1,4 @@
-/** What one Invoke call came to. `retryable` says whether trying again can help. */
-export type InvokeOutcome =
-  | { kind: "ok"; payload: Uint8Array | undefined; durationMs: number }
-  | { kind: InvokeFailureKind; retryable: boolean; errorType: string; message: string; durationMs: number };
-
-export type InvokeFailureKind =
-  | "function_error"
-  | "throttled"
-  | "timeout"
-  | "network"
-  | "server_error"
-  | "not_found"
-  | "access_denied"
-  | "too_large"
-  | "bad_request"
-  | "bad_message"
-  | "partial_batch_invalid";
-
-export type InvokeFailure = Extract<InvokeOutcome, { retryable: boolean }>;
+import type { InvokeFailure, InvokeFailureKind } from "./invoke/types.js";
 
 const NON_RETRYABLE: Record<string, InvokeFailureKind> = {
   ResourceNotFoundException: "not_found",
@@ -46,27 +28,25 @@ export function classifyInvokeError(
   const errorType = error.name || "Error";
   const message = error.message;
   const fixed = NON_RETRYABLE[errorType];
-  if (fixed) return { kind: fixed, retryable: false, errorType, message, durationMs };
+  if (fixed) return { kind: fixed, errorType, message, durationMs };
   if (THROTTLED.has(errorType) || error.$metadata?.httpStatusCode === 429) {
-    return { kind: "throttled", retryable: true, errorType, message, durationMs };
+    return { kind: "throttled", errorType, message, durationMs };
   }
   if (errorType === "AbortError" || errorType === "TimeoutError") {
-    return { kind: "timeout", retryable: true, errorType: "InvokeTimeout", message, durationMs };
+    return { kind: "timeout", errorType: "InvokeTimeout", message, durationMs };
   }
   const status = error.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500)
-    return { kind: "server_error", retryable: true, errorType, message, durationMs };
+  if (status !== undefined && status >= 500) return { kind: "server_error", errorType, message, durationMs };
   if (status !== undefined && status >= 400) {
     const accessDenied = status === 401 || status === 403;
     return {
       kind: accessDenied ? "access_denied" : "bad_request",
-      retryable: false,
       errorType,
       message,
       durationMs,
     };
   }
-  return { kind: "network", retryable: true, errorType, message, durationMs };
+  return { kind: "network", errorType, message, durationMs };
 }
 
 /** A 200 response with `FunctionError` set: the function threw (or returned an error). */
@@ -87,5 +67,5 @@ export function functionErrorOutcome(
   } catch {
     // The payload is not JSON: keep the generic description.
   }
-  return { kind: "function_error", retryable: true, errorType, message, durationMs };
+  return { kind: "function_error", errorType, message, durationMs };
 }

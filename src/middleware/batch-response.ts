@@ -1,4 +1,4 @@
-import type { RabbitMQBatchItemFailure, RabbitMQBatchResponse } from "./event-types.js";
+import type { RabbitMQBatchItemFailure, RabbitMQBatchResponse } from "../event/rabbitmq-event.js";
 import type { AnyParsedRabbitMQRecord } from "./parsed-event-types.js";
 import { toError } from "./to-error.js";
 

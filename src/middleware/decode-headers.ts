@@ -1,4 +1,4 @@
-import type { RabbitMQHeaderValue } from "./event-types.js";
+import type { RabbitMQHeaderValue } from "../event/rabbitmq-event.js";
 import type { RabbitMQParsedHeaders, RabbitMQParsedHeaderValue } from "./parsed-event-types.js";
 
 const isByte = (value: unknown): boolean =>

@@ -4,16 +4,7 @@
  *
  * @module amqp-lambda-agent/middleware
  */
-export {
-  failureOf,
-  logRecordFailure,
-  RabbitMQBatchFailureError,
-  type RabbitMQFailureLoggingOptions,
-  type RabbitMQRecordFailureLogger,
-  toBatchResponse,
-} from "./batch-response.js";
-export { type DecodedBody, decodeBody, isJsonContentType } from "./decode-body.js";
-export { decodeHeaders, decodeHeaderValue, isHeaderBytes } from "./decode-headers.js";
+
 export type {
   AmazonMQRabbitMQEvent,
   AmazonMQRabbitMQMessage,
@@ -24,7 +15,17 @@ export type {
   RabbitMQHandler,
   RabbitMQHeaderValue,
   RabbitMQMessage,
-} from "./event-types.js";
+} from "../event/rabbitmq-event.js";
+export {
+  failureOf,
+  logRecordFailure,
+  RabbitMQBatchFailureError,
+  type RabbitMQFailureLoggingOptions,
+  type RabbitMQRecordFailureLogger,
+  toBatchResponse,
+} from "./batch-response.js";
+export { type DecodedBody, decodeBody, isJsonContentType } from "./decode-body.js";
+export { decodeHeaders, decodeHeaderValue, isHeaderBytes } from "./decode-headers.js";
 export { isParsedRabbitMQEvent, parseRabbitMQEvent, recordsOf, splitQueueKey } from "./parse-event.js";
 export type {
   AnyParsedRabbitMQRecord,

@@ -1,6 +1,6 @@
+import type { AmazonMQRabbitMQMessage, RabbitMQEvent, RabbitMQMessage } from "../event/rabbitmq-event.js";
 import { decodeBody } from "./decode-body.js";
 import { decodeHeaders } from "./decode-headers.js";
-import type { AmazonMQRabbitMQMessage, RabbitMQEvent, RabbitMQMessage } from "./event-types.js";
 import type { ParsedRabbitMQEvent, ParsedRabbitMQRecord } from "./parsed-event-types.js";
 
 /**

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { AmazonMQRabbitMQMessage, RabbitMQEvent, RabbitMQMessage } from "./event-types.js";
+import type { AmazonMQRabbitMQMessage, RabbitMQEvent, RabbitMQMessage } from "../event/rabbitmq-event.js";
 
 /** A header value after decoding: byte arrays became UTF-8 strings, recursively. */
 export type RabbitMQParsedHeaderValue =

@@ -1,10 +1,10 @@
-import { type RabbitMQFailureLoggingOptions, toBatchResponse } from "./batch-response.js";
 import type {
   AmazonMQRabbitMQMessage,
   RabbitMQBatchResponse,
   RabbitMQEvent,
   RabbitMQMessage,
-} from "./event-types.js";
+} from "../event/rabbitmq-event.js";
+import { type RabbitMQFailureLoggingOptions, toBatchResponse } from "./batch-response.js";
 import { recordsOf } from "./parse-event.js";
 import type { ParsedRabbitMQEvent, RabbitMQRecord } from "./parsed-event-types.js";
 import { toError } from "./to-error.js";

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from "@middy/core";
-import type { AmazonMQRabbitMQMessage, RabbitMQMessage } from "./event-types.js";
+import type { AmazonMQRabbitMQMessage, RabbitMQMessage } from "../event/rabbitmq-event.js";
 import { parseRabbitMQEvent } from "./parse-event.js";
 import type { ParsedRabbitMQEvent } from "./parsed-event-types.js";
 

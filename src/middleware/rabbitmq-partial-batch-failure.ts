@@ -1,6 +1,10 @@
 import type { MiddlewareObj } from "@middy/core";
+import type {
+  AmazonMQRabbitMQMessage,
+  RabbitMQBatchResponse,
+  RabbitMQMessage,
+} from "../event/rabbitmq-event.js";
 import { failureOf, type RabbitMQFailureLoggingOptions, toBatchResponse } from "./batch-response.js";
-import type { AmazonMQRabbitMQMessage, RabbitMQBatchResponse, RabbitMQMessage } from "./event-types.js";
 import { parseRabbitMQEvent } from "./parse-event.js";
 import type { ParsedRabbitMQEvent } from "./parsed-event-types.js";
 

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import pino, { type Logger } from "pino";
 import type { SecretScrubber } from "./redact.js";
 
@@ -23,7 +24,7 @@ export function createLogger({ level, pretty, scrubber, destination }: LoggerOpt
     serializers: { err: serializeError },
   };
   if (destination) return pino(options, destination);
-  if (pretty) {
+  if (pretty && prettyAvailable()) {
     return pino({
       ...options,
       transport: {
@@ -33,6 +34,16 @@ export function createLogger({ level, pretty, scrubber, destination }: LoggerOpt
     });
   }
   return pino(options, pino.destination({ fd: 1, sync: false }));
+}
+
+/** pino-pretty is a development dependency: pretty output when it is installed, JSON otherwise. */
+function prettyAvailable(): boolean {
+  try {
+    createRequire(import.meta.url).resolve("pino-pretty");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The logger for one agent: every line names the agent and keeps KrakenD's message prefix. */

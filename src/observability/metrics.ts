@@ -1,62 +1,124 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-const RESULTS = ["ok", "function_error", "throttled", "timeout", "network", "other"] as const;
+/** Invocation outcomes as labels: one per kind of Invoke result. */
+const RESULTS = [
+  "ok",
+  "function_error",
+  "throttled",
+  "timeout",
+  "network",
+  "server_error",
+  "not_found",
+  "access_denied",
+  "credentials",
+  "too_large",
+  "bad_request",
+] as const;
 
 export type InvocationResult = (typeof RESULTS)[number];
 
 /** One agent's series, bound to its label once (binding per message costs a label lookup each time). */
 export type AgentMetrics = ReturnType<Metrics["forAgent"]>;
 
+type Labels = "agent";
+
 /**
  * Prometheus metrics of every agent in the process, labelled by agent. Also the source of the
- * periodic summary line, so the log and /metrics never disagree.
+ * periodic summary line, so the log and /metrics never disagree. Each name has one meaning (the
+ * README's metrics table says which).
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly received: Counter<"agent">;
-  readonly acked: Counter<"agent">;
-  readonly retried: Counter<"agent">;
-  readonly deadLettered: Counter<"agent">;
-  readonly requeued: Counter<"agent">;
-  readonly rejected: Counter<"agent">;
-  readonly failed: Counter<"agent">;
-  readonly dropped: Counter<"agent">;
+  readonly received: Counter<Labels>;
+  readonly succeeded: Counter<Labels>;
+  readonly filtered: Counter<Labels>;
+  readonly failed: Counter<Labels>;
+  readonly acked: Counter<Labels>;
+  readonly retried: Counter<Labels>;
+  readonly delayed: Counter<Labels>;
+  readonly deadLettered: Counter<Labels>;
+  readonly requeued: Counter<Labels>;
+  readonly rejected: Counter<Labels>;
+  readonly returned: Counter<Labels>;
+  readonly unsettled: Counter<Labels>;
+  readonly lost: Counter<Labels>;
   readonly invocations: Counter<"agent" | "outcome">;
-  readonly invocationDuration: Histogram<"agent">;
-  readonly inFlight: Gauge<"agent">;
-  readonly backlog: Gauge<"agent">;
-  readonly reconnects: Counter<"agent">;
+  readonly invocationDuration: Histogram<Labels>;
+  readonly held: Gauge<Labels>;
+  readonly inFlight: Gauge<Labels>;
+  readonly backlog: Gauge<Labels>;
+  readonly reconnects: Counter<Labels>;
+  readonly failovers: Counter<Labels>;
+  readonly connectedNode: Gauge<"agent" | "node">;
   readonly state: Gauge<"agent" | "state">;
-  readonly lastDelivery: Gauge<"agent">;
+  readonly circuitState: Gauge<"agent" | "state">;
+  readonly circuitOpenings: Counter<Labels>;
+  readonly concurrencyLimit: Gauge<Labels>;
+  readonly orderKeysWaiting: Gauge<Labels>;
+  readonly oldestWait: Gauge<Labels>;
+  readonly lastSuccess: Gauge<Labels>;
 
   constructor() {
     const registers = [this.registry];
-    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
-      new Counter<L>({ name: `amqp_lambda_agent_${name}`, help, labelNames, registers });
-    this.received = counter("messages_received_total", "Messages delivered by the broker", ["agent"]);
-    this.acked = counter("messages_acked_total", "Messages acknowledged after a successful invocation", [
-      "agent",
-    ]);
-    this.retried = counter("messages_retried_total", "Message invocation retries", ["agent"]);
+    const counter = (name: string, help: string) =>
+      new Counter<Labels>({ name: `amqp_lambda_agent_${name}`, help, labelNames: ["agent"], registers });
+    const gauge = (name: string, help: string) =>
+      new Gauge<Labels>({ name: `amqp_lambda_agent_${name}`, help, labelNames: ["agent"], registers });
+    this.received = counter("messages_received_total", "Messages delivered by the broker");
+    this.succeeded = counter(
+      "messages_succeeded_total",
+      "Messages the function handled successfully (auto_ack too)",
+    );
+    this.filtered = counter(
+      "messages_filtered_total",
+      "Messages no filter pattern matched: acked without an invocation",
+    );
+    this.failed = counter(
+      "messages_failed_total",
+      "Messages whose last attempt of a round failed (then: retry queue or failure policy)",
+    );
+    this.acked = counter(
+      "messages_acked_total",
+      "basic.ack sent to the broker (after success, filtering, or a confirmed copy)",
+    );
+    this.retried = counter("messages_retried_total", "In-process retries of a message after its own failure");
+    this.delayed = counter("messages_delayed_total", "Messages published to a retry queue (retry_delays)");
     this.deadLettered = counter(
       "messages_dead_lettered_total",
       "Messages published to the dead-letter queue",
-      ["agent"],
     );
-    this.requeued = counter("messages_requeued_total", "Messages nacked back onto the queue", ["agent"]);
+    this.requeued = counter(
+      "messages_requeued_total",
+      "Failed messages rejected with requeue (failure_policy requeue)",
+    );
     this.rejected = counter(
       "messages_rejected_total",
-      "Messages nacked without requeue (queue DLX or dropped)",
-      ["agent"],
+      "Failed messages rejected without requeue (queue DLX or dropped)",
     );
-    this.failed = counter("messages_failed_total", "Messages whose last attempt failed", ["agent"]);
-    this.dropped = counter(
+    this.returned = counter(
+      "messages_returned_total",
+      "Messages handed back without a failure (drain, long breaker opening, a copy that could not be published)",
+    );
+    this.unsettled = counter(
       "messages_unsettled_total",
       "Results dropped because their channel had closed (the broker redelivers them)",
-      ["agent"],
     );
-    this.invocations = counter("invocations_total", "Lambda invocations by outcome", ["agent", "outcome"]);
-    this.reconnects = counter("reconnects_total", "Broker reconnect attempts", ["agent"]);
+    this.lost = counter(
+      "messages_lost_total",
+      "auto_ack messages that failed and could not be dead-lettered, or were not finished before exit",
+    );
+    this.invocations = new Counter({
+      name: "amqp_lambda_agent_invocations_total",
+      help: "Lambda invocations by outcome",
+      labelNames: ["agent", "outcome"],
+      registers,
+    });
+    this.reconnects = counter("reconnects_total", "Reconnect rounds after a connection failed or was lost");
+    this.failovers = counter(
+      "failovers_total",
+      "Connections made to another cluster node than the previous connection's",
+    );
+    this.circuitOpenings = counter("circuit_openings_total", "Times the circuit breaker opened");
     this.invocationDuration = new Histogram({
       name: "amqp_lambda_agent_invocation_duration_seconds",
       help: "Lambda Invoke call duration",
@@ -64,28 +126,41 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.inFlight = new Gauge({
-      name: "amqp_lambda_agent_in_flight",
-      help: "Messages received and not yet settled",
-      labelNames: ["agent"],
-      registers,
-    });
-    this.backlog = new Gauge({
-      name: "amqp_lambda_agent_queue_backlog",
-      help: "Ready messages in the queue at the last health check",
-      labelNames: ["agent"],
-      registers,
-    });
+    this.held = gauge(
+      "held_messages",
+      "Messages received and not yet settled (waiting, in an invocation, or being settled)",
+    );
+    this.inFlight = gauge("in_flight", "Messages in an invocation now");
+    this.backlog = gauge("queue_backlog", "Ready messages in the queue at the last health check");
+    this.concurrencyLimit = gauge(
+      "concurrency_limit",
+      "Invocations allowed at once (workers, lowered while Lambda throttles)",
+    );
+    this.orderKeysWaiting = gauge(
+      "order_keys_waiting",
+      "Ordering keys (order_key) with messages waiting for their turn",
+    );
+    this.oldestWait = gauge(
+      "oldest_wait_seconds",
+      "How long the longest-held message not yet settled has been held",
+    );
+    this.lastSuccess = gauge("last_success_timestamp_seconds", "Unix time of the last successful invocation");
     this.state = new Gauge({
       name: "amqp_lambda_agent_consumer_state",
       help: "1 for the agent's current lifecycle state",
       labelNames: ["agent", "state"],
       registers,
     });
-    this.lastDelivery = new Gauge({
-      name: "amqp_lambda_agent_last_success_timestamp_seconds",
-      help: "Unix time of the last successful delivery to the function",
-      labelNames: ["agent"],
+    this.circuitState = new Gauge({
+      name: "amqp_lambda_agent_circuit_state",
+      help: "1 for the circuit breaker's current state",
+      labelNames: ["agent", "state"],
+      registers,
+    });
+    this.connectedNode = new Gauge({
+      name: "amqp_lambda_agent_connected_node",
+      help: "1 for the broker node (host:port) the agent is connected to",
+      labelNames: ["agent", "node"],
       registers,
     });
   }
@@ -95,44 +170,59 @@ export class Metrics {
     const results = Object.fromEntries(
       RESULTS.map((outcome) => [outcome, this.invocations.labels({ agent, outcome })]),
     );
+    const bind = <T extends { labels(labels: { agent: string }): unknown }>(metric: T) =>
+      metric.labels(labels) as ReturnType<T["labels"]>;
     return {
-      received: this.received.labels(labels),
-      acked: this.acked.labels(labels),
-      retried: this.retried.labels(labels),
-      deadLettered: this.deadLettered.labels(labels),
-      requeued: this.requeued.labels(labels),
-      rejected: this.rejected.labels(labels),
-      failed: this.failed.labels(labels),
-      dropped: this.dropped.labels(labels),
-      reconnects: this.reconnects.labels(labels),
-      invocationDuration: this.invocationDuration.labels(labels),
-      inFlight: this.inFlight.labels(labels),
-      backlog: this.backlog.labels(labels),
-      lastDelivery: this.lastDelivery.labels(labels),
+      received: bind(this.received),
+      succeeded: bind(this.succeeded),
+      filtered: bind(this.filtered),
+      failed: bind(this.failed),
+      acked: bind(this.acked),
+      retried: bind(this.retried),
+      delayed: bind(this.delayed),
+      deadLettered: bind(this.deadLettered),
+      requeued: bind(this.requeued),
+      rejected: bind(this.rejected),
+      returned: bind(this.returned),
+      unsettled: bind(this.unsettled),
+      lost: bind(this.lost),
+      reconnects: bind(this.reconnects),
+      failovers: bind(this.failovers),
+      circuitOpenings: bind(this.circuitOpenings),
+      invocationDuration: bind(this.invocationDuration),
+      held: bind(this.held),
+      inFlight: bind(this.inFlight),
+      backlog: bind(this.backlog),
+      concurrencyLimit: bind(this.concurrencyLimit),
+      orderKeysWaiting: bind(this.orderKeysWaiting),
+      oldestWait: bind(this.oldestWait),
+      lastSuccess: bind(this.lastSuccess),
       invocation: (result: InvocationResult) =>
         results[result] as ReturnType<Counter<"agent" | "outcome">["labels"]>,
       state: (state: string, value: number) => this.state.set({ agent, state }, value),
+      circuit: (state: string, value: number) => this.circuitState.set({ agent, state }, value),
+      /** The node the agent is connected to now (`undefined`: none). */
+      node: (node: string | undefined) => {
+        const previous = this.nodeOf.get(agent);
+        if (previous !== undefined) this.connectedNode.remove({ agent, node: previous });
+        if (node === undefined) this.nodeOf.delete(agent);
+        else {
+          this.connectedNode.set({ agent, node }, 1);
+          this.nodeOf.set(agent, node);
+        }
+      },
     };
   }
 
+  private readonly nodeOf = new Map<string, string>();
+
   /** Counter value for one agent (summary line, tests). */
-  async value(counter: Counter<"agent">, agent: string): Promise<number> {
+  async value(counter: Counter<Labels>, agent: string): Promise<number> {
     const data = await counter.get();
     return data.values.find((v) => v.labels.agent === agent)?.value ?? 0;
   }
 }
 
 export function invocationResult(kind: string): InvocationResult {
-  switch (kind) {
-    case "ok":
-    case "function_error":
-    case "throttled":
-    case "timeout":
-    case "network":
-      return kind;
-    case "server_error":
-      return "network";
-    default:
-      return "other";
-  }
+  return (RESULTS as readonly string[]).includes(kind) ? (kind as InvocationResult) : "bad_request";
 }

@@ -3,8 +3,10 @@ import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 
 /**
- * Logs one line per agent every interval: rate, in flight, failures, backlog. Numbers come from
- * the metrics registry, so the log and /metrics agree.
+ * Logs one line per agent every interval: throughput (messages finished: succeeded, failed or
+ * filtered, per second), what it holds, failures, backlog, and what is unusual (an open circuit
+ * breaker, throttled concurrency, a node other than the first, ordering lanes waiting). Numbers come
+ * from the metrics registry, so the log and /metrics never disagree.
  */
 export function startSummary(
   agents: readonly Agent[],
@@ -12,23 +14,37 @@ export function startSummary(
   metrics: Metrics,
   intervalMs: number,
 ): () => void {
-  const previous = new Map<string, { acked: number; failed: number; at: number }>();
+  const previous = new Map<string, { finished: number; at: number }>();
   const timer = setInterval(() => void logSummaries().catch(() => undefined), intervalMs);
   async function logSummaries(): Promise<void> {
     for (const agent of agents) {
       const name = agent.name;
-      const [received, acked, failed, deadLettered] = await Promise.all([
-        metrics.value(metrics.received, name),
-        metrics.value(metrics.acked, name),
-        metrics.value(metrics.failed, name),
-        metrics.value(metrics.deadLettered, name),
-      ]);
+      const [received, succeeded, failed, filtered, deadLettered, delayed] = await Promise.all(
+        [
+          metrics.received,
+          metrics.succeeded,
+          metrics.failed,
+          metrics.filtered,
+          metrics.deadLettered,
+          metrics.delayed,
+        ].map((counter) => metrics.value(counter, name)),
+      );
+      const finished = (succeeded ?? 0) + (failed ?? 0) + (filtered ?? 0);
       const now = performance.now();
-      const before = previous.get(name) ?? { acked: 0, failed: 0, at: now - intervalMs };
+      const before = previous.get(name) ?? { finished: 0, at: now - intervalMs };
       const seconds = Math.max(0.001, (now - before.at) / 1000);
-      const rate = (acked - before.acked + failed - before.failed) / seconds;
-      previous.set(name, { acked, failed, at: now });
+      const rate = (finished - before.finished) / seconds;
+      previous.set(name, { finished, at: now });
       const status = agent.status();
+      const waits = agent.waits();
+      const notes: string[] = [];
+      if (status.circuit !== "closed") notes.push(`circuit breaker ${status.circuit.replace("_", "-")}`);
+      if (status.concurrencyLimit < agent.config.consumer.workers)
+        notes.push(`concurrency ${status.concurrencyLimit} of ${agent.config.consumer.workers} (throttled)`);
+      if (status.node && !status.onFirstNode) notes.push(`on ${status.node}, not the first node`);
+      if (agent.config.consumer.orderKey && waits.lanes > 0)
+        notes.push(`${waits.lanes} key(s) waiting, oldest ${(waits.oldestWaitMs / 1000).toFixed(1)}s`);
+      if ((filtered ?? 0) > 0) notes.push(`${filtered} filtered`);
       loggers.get(name)?.info(
         {
           summary: true,
@@ -37,12 +53,19 @@ export function startSummary(
           inFlight: status.inFlight,
           held: status.held,
           received,
-          acked,
+          succeeded,
           failed,
+          filtered,
           deadLettered,
+          delayed,
           backlog: status.backlog,
+          circuit: status.circuit,
+          concurrencyLimit: status.concurrencyLimit,
+          node: status.node,
+          keysWaiting: waits.lanes,
+          oldestWaitSeconds: Number((waits.oldestWaitMs / 1000).toFixed(1)),
         },
-        `${status.state}: ${rate.toFixed(1)} msg/s, ${status.inFlight} in flight, ${failed} failed (${deadLettered} dead-lettered), backlog ${status.backlog ?? "?"}`,
+        `${status.state}: ${rate.toFixed(1)} msg/s, ${status.inFlight} in flight, ${status.held} held, ${failed} failed (${deadLettered} dead-lettered, ${delayed} to retry queues), backlog ${status.backlog ?? "?"}${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`,
       );
     }
   }

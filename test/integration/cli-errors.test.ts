@@ -82,15 +82,10 @@ describe("broker unreachable", () => {
     });
     const result = await runCli(["run", "--config", writeConfig(raw)], { LOG_LEVEL: "info" });
     assert.equal(result.code, 1, result.stdout + result.stderr);
-    const attempts = result.stdout
-      .split("\n")
-      .filter((l) => l.includes("cannot connect to amqp://guest:***@127.0.0.1:5999/"));
+    const attempts = result.stdout.split("\n").filter((l) => l.includes("cannot connect to 127.0.0.1:5999"));
     assert.equal(attempts.length, 3, "the first attempt and two retries");
-    assert.match(
-      result.stdout,
-      /reconnecting to amqp:\/\/guest:\*\*\*@127\.0\.0\.1:5999\/ in 0ms \(attempt 1 of 2\)/,
-    );
-    assert.match(result.stdout, /in 1000ms \(attempt 2 of 2\)/);
+    assert.match(result.stdout, /reconnecting to 127\.0\.0\.1:5999 in 0ms \(round 1 of 2\)/);
+    assert.match(result.stdout, /in 1000ms \(round 2 of 2\)/);
     assert.match(result.stdout + result.stderr, /gave up connecting/);
     assert.ok(!(result.stdout + result.stderr).includes(password), "the password never appears");
   });

@@ -186,7 +186,14 @@ describe("fault injection: nothing lost, nothing stuck", () => {
 
   it("redrive puts dead letters back on the exchange and they are processed once the function is fixed", async () => {
     const { exchange, queue } = names("redrive");
-    const config = agentConfig({ exchange, queue, lambda: { max_retries: 0 } });
+    // Every message failing at once looks like an outage to the circuit breaker (which would hold
+    // them rather than dead-letter them): this test is about redrive, so the breaker is off.
+    const config = agentConfig({
+      exchange,
+      queue,
+      lambda: { max_retries: 0 },
+      amqp: { circuit_breaker: { enabled: false } },
+    });
     const agent = AgentProcess.start(config);
     await agent.ready();
     await suite.broker.publish(exchange, "orders.eu", ids(20, { fail: "until-fixed" }));

@@ -47,7 +47,17 @@ describe("operations: health, readiness, metrics and logs", () => {
     assert.equal(ready.status, 200);
     assert.deepEqual(await ready.json(), {
       status: "ready",
-      agents: [{ name, state: "ready", consuming: true, ready: true }],
+      agents: [
+        {
+          name,
+          state: "ready",
+          ready: true,
+          node: "127.0.0.1:5672",
+          consumer: "consuming",
+          circuit: "closed",
+          held: 0,
+        },
+      ],
     });
   });
 
@@ -105,17 +115,17 @@ describe("operations: health, readiness, metrics and logs", () => {
 
   it("logs JSON lines naming the agent with KrakenD's prefix, and a periodic summary line", async () => {
     const summary = await agent.waitForLog(
-      /ready: [\d.]+ msg\/s, \d+ in flight, \d+ failed .*backlog \d/,
+      /ready: [\d.]+ msg\/s, \d+ in flight, \d+ held, \d+ failed .*backlog \d/,
       5000,
     );
     assert.equal(summary.agent, name);
     assert.match(
       String(summary.msg),
       new RegExp(
-        `^\\[ASYNC: ${name}\\]\\[AMQP\\] ready: [\\d.]+ msg/s, \\d+ in flight, \\d+ failed \\(\\d+ dead-lettered\\), backlog \\d+`,
+        `^\\[ASYNC: ${name}\\]\\[AMQP\\] ready: [\\d.]+ msg/s, \\d+ in flight, \\d+ held, \\d+ failed \\(\\d+ dead-lettered, \\d+ to retry queues\\), backlog \\d+`,
       ),
     );
-    for (const key of ["ratePerSecond", "inFlight", "failed", "backlog"])
+    for (const key of ["ratePerSecond", "inFlight", "held", "failed", "backlog", "circuit"])
       assert.ok(key in summary, `summary has ${key}`);
     assert.ok(
       agent.lines.every((line) => typeof line.level === "number" && typeof line.time === "string"),

@@ -1,5 +1,6 @@
 /**
- * Types of the event the agent sends to a Lambda function: the shape AWS uses for
+ * The event contract, shared by the agent (which builds it) and the middleware (which reads it):
+ * the event the agent sends to a Lambda function, in the shape AWS uses for
  * Amazon MQ for RabbitMQ (`eventSource: "aws:rmq"`), plus three agent-only fields per message.
  *
  * @module

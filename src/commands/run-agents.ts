@@ -1,15 +1,18 @@
 import type { Server } from "node:http";
+import { Agent } from "../agent/agent.js";
+import type { TlsMaterial } from "../amqp/connect-options.js";
 import type { LoadedConfig } from "../config/types.js";
 import { startHealthServer } from "../observability/health-server.js";
 import { agentLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import type { SecretScrubber } from "../observability/redact.js";
 import { startSummary } from "../observability/summary.js";
-import { Agent } from "./agent.js";
 
 export interface RunningAgents {
   agents: Agent[];
   metrics: Metrics;
+  /** The health/metrics server's address (its port, when the config asked for port 0). */
+  http: { host: string; port: number } | undefined;
   /** Resolves with the process exit code: 0 after a drain, 1 when an agent gave up on the broker. */
   finished: Promise<number>;
   /** Graceful stop of every agent (idempotent). */
@@ -19,23 +22,32 @@ export interface RunningAgents {
 /** Starts every agent of a config, the health/metrics server and the periodic summary. */
 export async function runAgents(
   config: LoadedConfig,
+  tls: ReadonlyMap<string, TlsMaterial>,
   log: Logger,
   scrubber: SecretScrubber,
 ): Promise<RunningAgents> {
   const metrics = new Metrics();
   const loggers = new Map(config.agents.map((a) => [a.name, agentLogger(log, a.name)]));
-  const agents = config.agents.map((a) => new Agent(a, metrics, loggers.get(a.name) as Logger));
+  const agents = config.agents.map(
+    (a) => new Agent(a, metrics, loggers.get(a.name) as Logger, tls.get(a.name) ?? {}),
+  );
   let server: Server | undefined;
+  let http: RunningAgents["http"];
   if (config.options.http.enabled) {
-    const { host, port } = config.options.http;
-    server = await startHealthServer(
+    const { host, port, unhealthyAfterMs } = config.options.http;
+    const started = await startHealthServer(
       host,
       port,
-      { statuses: () => agents.map((a) => a.status()) },
+      { statuses: () => agents.map((a) => a.status()), unhealthyAfterMs },
       metrics,
       scrubber,
     );
-    log.info({ host, port }, `health and metrics on http://${host}:${port} (/healthz, /readyz, /metrics)`);
+    server = started.server;
+    http = { host, port: started.port };
+    log.info(
+      { host, port: started.port },
+      `health and metrics on http://${host}:${started.port} (/healthz, /readyz, /metrics)`,
+    );
   }
   const stopSummary = startSummary(agents, loggers, metrics, config.options.summaryIntervalMs);
   let stopping: Promise<void> | undefined;
@@ -59,16 +71,11 @@ export async function runAgents(
       resolveFinished(1);
     });
   }
-  try {
-    await Promise.all(agents.map((a) => a.start()));
-  } catch (error) {
-    // Leave nothing running (server, other agents' connections) behind a start-up failure.
-    await stop(0);
-    throw error;
-  }
+  for (const agent of agents) agent.start();
   return {
     agents,
     metrics,
+    http,
     finished,
     stop: async (drainTimeoutMs) => {
       await stop(drainTimeoutMs);

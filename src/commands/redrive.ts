@@ -1,8 +1,9 @@
-import amqplib, { type ConfirmChannel, type GetMessage, type Options } from "amqplib";
-import { socketOptions } from "../amqp/connect-options.js";
+import type { GetMessage } from "amqplib";
+import { redriveOptions } from "../agent/dead-letter.js";
+import { publishConfirmed } from "../amqp/confirmed-publish.js";
+import { connectAnyNode } from "../amqp/connect-any-node.js";
+import type { TlsMaterial } from "../amqp/connect-options.js";
 import type { AgentConfig } from "../config/types.js";
-import { toError } from "../errors.js";
-import { redriveOptions } from "./dead-letter.js";
 
 export interface RedriveProgress {
   moved: number;
@@ -10,19 +11,22 @@ export interface RedriveProgress {
   remaining: number;
 }
 
+const CONFIRM_TIMEOUT_MS = 30_000;
+
 /**
- * Moves dead letters back onto the exchange with their original routing key. Each message is
- * removed from the dead-letter queue only after the broker confirmed the republish and did not
- * return it as unroutable. A message without the agent's headers, or one that no queue would
- * receive, stays in the dead-letter queue (counted as skipped).
+ * Moves dead letters back onto their original exchange with their original routing key (never
+ * routed by their own CC/BCC headers), with a fresh retry schedule. Each message is removed from the
+ * dead-letter queue only after the broker confirmed the republish and did not return it as
+ * unroutable. A message without the agent's headers, or one that no queue would receive, stays in
+ * the dead-letter queue (counted as skipped). Retry queues drain themselves: only dead letters move.
  */
 export async function redrive(
   config: AgentConfig,
+  tls: TlsMaterial,
   limit: number,
   onProgress: (progress: RedriveProgress) => void,
 ): Promise<RedriveProgress> {
-  const connection = await amqplib.connect(config.amqp.url, socketOptions(config));
-  connection.on("error", () => undefined);
+  const connection = await connectAnyNode(config, tls);
   try {
     const channel = await connection.createConfirmChannel();
     // A missing exchange closes the channel: the pending publish then rejects and redrive stops.
@@ -35,10 +39,17 @@ export async function redrive(
       const message = await channel.get(config.amqp.deadLetterQueue, { noAck: false });
       if (!message) break;
       const back = redriveOptions(message);
-      if (
-        !back ||
-        !(await republish(channel, back.exchange, back.routingKey, message.content, back.options))
-      ) {
+      const result = back
+        ? await publishConfirmed(
+            channel,
+            back.exchange,
+            back.routingKey,
+            message.content,
+            back.options,
+            CONFIRM_TIMEOUT_MS,
+          )
+        : "unroutable";
+      if (result !== "confirmed") {
         keep.push(message);
         progress.skipped += 1;
         continue;
@@ -57,29 +68,4 @@ export async function redrive(
   } finally {
     await connection.close().catch(() => undefined);
   }
-}
-
-/** Publishes with `mandatory`; true once confirmed and not returned as unroutable. */
-async function republish(
-  channel: ConfirmChannel,
-  exchange: string,
-  routingKey: string,
-  content: Buffer,
-  options: Options.Publish,
-): Promise<boolean> {
-  let returned = false;
-  const onReturn = () => {
-    returned = true;
-  };
-  channel.on("return", onReturn);
-  try {
-    await new Promise<void>((resolve, reject) =>
-      channel.publish(exchange, routingKey, content, { ...options, mandatory: true }, (error) =>
-        error ? reject(toError(error)) : resolve(),
-      ),
-    );
-  } finally {
-    channel.off("return", onReturn);
-  }
-  return !returned;
 }

@@ -1,0 +1,25 @@
+/** Headers the agent writes on the messages it publishes (dead letters, retries). */
+export const AGENT_HEADERS = {
+  errorType: "x-agent-error-type",
+  errorMessage: "x-agent-error-message",
+  /** Invocation attempts in all (every round through a retry queue included). */
+  attempts: "x-agent-attempts",
+  functionName: "x-agent-function",
+  failedAt: "x-agent-failed-at",
+  agent: "x-agent-name",
+  exchange: "x-agent-original-exchange",
+  routingKey: "x-agent-original-routing-key",
+  queue: "x-agent-original-queue",
+  expiration: "x-agent-original-expiration",
+  userId: "x-agent-original-user-id",
+  deliveryMode: "x-agent-original-delivery-mode",
+  cc: "x-agent-original-cc",
+  bcc: "x-agent-original-bcc",
+  /** Round trips through the retry queues so far. */
+  retryCount: "x-agent-retry-count",
+  /** Original headers left out of a copy (too deep or too large to publish), and why. */
+  headersTruncated: "x-agent-headers-truncated",
+} as const;
+
+/** Headers RabbitMQ routes by (extra routing keys): never copied into a publish of the agent. */
+export const ROUTING_HEADERS = ["CC", "BCC"] as const;

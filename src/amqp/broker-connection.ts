@@ -1,0 +1,236 @@
+import { EventEmitter } from "node:events";
+import amqplib, { type ChannelModel } from "amqplib";
+import { reconnectDelayMs } from "../backoff.js";
+import type { AgentConfig } from "../config/types.js";
+import { AgentError, toError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import { nodeAddress, socketOptions, type TlsMaterial } from "./connect-options.js";
+import { ConsumerSession, type SessionEvents } from "./consumer-session.js";
+
+export type ConnectionState = "idle" | "connecting" | "connected" | "backing-off" | "closing" | "closed";
+
+export interface BrokerConnectionEvents {
+  session: [ConsumerSession, { node: string; nodeIndex: number; failover: boolean }];
+  lost: [Error];
+  failed: [AgentError];
+  reconnecting: [{ round: number; delayMs: number; error: Error }];
+  blocked: [string];
+  unblocked: [];
+}
+
+/** A broker that stops answering must not hold a shutdown: each step waits at most this long. */
+const STOP_STEP_TIMEOUT_MS = 5_000;
+/** A connection lost sooner than this counts as a failed attempt (KrakenD resets its counter after 5 s). */
+const STABLE_CONNECTION_MS = 5_000;
+
+/**
+ * The agent's broker connection over a list of cluster nodes. It connects to the first node that
+ * answers, in the order given; when the connection is lost it tries the next node at once, then the
+ * others, and only after a whole round failed waits `backoff_strategy`'s delay. `max_retries` counts
+ * rounds. Each connection opens a new `ConsumerSession` (topology, qos, consume); deliveries of a
+ * dead connection are never settled on a new one.
+ *
+ * amqplib's own recovery (`connect` with `recovery`) is bound to one URL, so the agent owns this
+ * loop; its lifecycle is one explicit state, checked after every await.
+ */
+export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
+  private state: ConnectionState = "idle";
+  private model: ChannelModel | undefined;
+  private session: ConsumerSession | undefined;
+  private nextIndex = 0;
+  private connectedOnce = false;
+  private failedAttempts = 0;
+  private lastNodeIndex: number | undefined;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly tls: TlsMaterial,
+    private readonly log: Logger,
+    private readonly onMessage: SessionEvents["onMessage"],
+  ) {
+    super();
+  }
+
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  /** The session of the live connection, if any. */
+  get liveSession(): ConsumerSession | undefined {
+    return this.session?.alive ? this.session : undefined;
+  }
+
+  /** Starts connecting in the background; `session` and `failed` report the outcome. */
+  start(): void {
+    if (this.state !== "idle") throw new Error(`cannot start a connection in state ${this.state}`);
+    this.loop = this.run();
+  }
+
+  /** Gives up the current connection on purpose (a failed health check); the loop moves on. */
+  restart(reason: Error): void {
+    this.session?.lose(reason);
+  }
+
+  /** Stops deliveries for good without closing anything, for a graceful drain. */
+  async stopConsuming(): Promise<void> {
+    await bounded(this.session?.setDesired("stopped"), STOP_STEP_TIMEOUT_MS);
+  }
+
+  /** Closes channel, then connection, and ends the loop. Never throws. */
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "closing";
+    this.wake?.();
+    await bounded(this.session?.close(), STOP_STEP_TIMEOUT_MS);
+    const model = this.model;
+    this.model = undefined;
+    await bounded(
+      model?.close().catch(() => undefined),
+      STOP_STEP_TIMEOUT_MS,
+    );
+    await bounded(this.loop, STOP_STEP_TIMEOUT_MS);
+    this.state = "closed";
+  }
+
+  private get closing(): boolean {
+    return this.state === "closing" || this.state === "closed";
+  }
+
+  private async run(): Promise<void> {
+    const { urls } = this.config.amqp;
+    let round = 0;
+    let lastError: Error = new Error("not connected yet");
+    while (!this.closing) {
+      // One round: every node once, starting with the next one.
+      for (let tried = 0; tried < urls.length && !this.closing; tried++) {
+        const index = this.nextIndex;
+        this.nextIndex = (index + 1) % urls.length;
+        const outcome = await this.connectTo(index);
+        if (outcome === "fatal") return;
+        if (outcome === "connected") {
+          round = 0;
+          tried = -1;
+          // Lost: on to the next node at once.
+          continue;
+        }
+        lastError = outcome;
+      }
+      if (this.closing) return;
+      const maxRetries = this.config.connection.maxRetries;
+      if (round >= maxRetries) {
+        this.state = "closed";
+        this.emit(
+          "failed",
+          new AgentError(
+            "BROKER_UNREACHABLE",
+            `gave up connecting to ${this.describeNodes()} after ${round + 1} round(s) (connection.max_retries ${maxRetries}): ${lastError.message}`,
+            { cause: lastError },
+          ),
+        );
+        return;
+      }
+      const delayMs = reconnectDelayMs(this.config.connection.backoffStrategy, round);
+      round += 1;
+      this.emit("reconnecting", { round, delayMs, error: lastError });
+      this.state = "backing-off";
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /**
+   * One attempt at one node: resolves when that connection is over: `"connected"` after a connection
+   * that lasted, the error otherwise.
+   */
+  private async connectTo(index: number): Promise<"connected" | "fatal" | Error> {
+    const url = this.config.amqp.urls[index] as string;
+    const node = nodeAddress(url);
+    if (this.closing) return new Error("closing");
+    this.state = "connecting";
+    let model: ChannelModel;
+    try {
+      model = await amqplib.connect(url, socketOptions(this.config, url, this.tls));
+    } catch (thrown) {
+      const error = toError(thrown);
+      this.logAttempt(node, error);
+      return error;
+    }
+    model.on("error", (error: Error) => this.log.warn({ err: error, node }, `connection error on ${node}`));
+    model.on("blocked", (reason: string) => this.emit("blocked", reason));
+    model.on("unblocked", () => this.emit("unblocked"));
+    const closed = new Promise<Error>((resolve) =>
+      model.once("close", (error?: Error) => resolve(error ?? new Error("connection closed"))),
+    );
+    let session: ConsumerSession;
+    try {
+      session = await ConsumerSession.open(model, this.config, {
+        onMessage: this.onMessage,
+        onLost: (lost, reason) => this.onSessionLost(lost, model, reason),
+      });
+    } catch (thrown) {
+      await model.close().catch(() => undefined);
+      const error = toError(thrown);
+      // declare: false and something missing at start: an exit, not a retry loop (after a failover
+      // a missing queue is retried: a classic queue whose node is down answers 404 for a while).
+      if (error instanceof AgentError && error.code === "TOPOLOGY_MISSING" && !this.connectedOnce) {
+        this.state = "closed";
+        this.emit("failed", error);
+        return "fatal";
+      }
+      this.logAttempt(node, error);
+      return error;
+    }
+    if (this.closing) {
+      await session.close();
+      await model.close().catch(() => undefined);
+      return new Error("closing");
+    }
+    const failover = this.lastNodeIndex !== undefined && index !== this.lastNodeIndex;
+    this.lastNodeIndex = index;
+    this.connectedOnce = true;
+    this.failedAttempts = 0;
+    this.model = model;
+    this.session = session;
+    this.state = "connected";
+    this.emit("session", session, { node, nodeIndex: index, failover });
+    const connectedAt = performance.now();
+    const reason = await closed;
+    session.lose(reason);
+    this.model = undefined;
+    // A connection that drops at once (a node that accepts and closes) must not spin without backoff.
+    return performance.now() - connectedAt >= STABLE_CONNECTION_MS ? "connected" : reason;
+  }
+
+  private onSessionLost(lost: ConsumerSession, model: ChannelModel, reason: Error): void {
+    if (lost !== this.session) return;
+    this.emit("lost", reason);
+    // The channel or consumer is gone: close the connection so the loop rebuilds everything.
+    if (!this.closing) void model.close().catch(() => undefined);
+  }
+
+  private logAttempt(node: string, error: Error): void {
+    this.failedAttempts += 1;
+    const n = this.failedAttempts;
+    if (!this.closing && (n <= 10 || n % 10 === 0))
+      this.log.warn({ err: error, node }, `cannot connect to ${node}: ${error.message}`);
+  }
+
+  private describeNodes(): string {
+    return this.config.amqp.urls.map(nodeAddress).join(", ");
+  }
+}
+
+async function bounded(step: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!step) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([step, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
