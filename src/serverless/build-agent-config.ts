@@ -1,5 +1,6 @@
 import { agentName, collectAmqpEvents } from "./collect-events.js";
 import { RESERVED_KEYS, splitEventFields } from "./event-fields.js";
+import { consumerTimeout } from "./function-timeout.js";
 import type { PluginOptions } from "./plugin-options.js";
 import type { AmqpEvent, ServerlessLike } from "./serverless-types.js";
 
@@ -11,6 +12,8 @@ export interface Target {
   host?: string;
   /** `amqp_lambda_agent.http.address`; the health/metrics server is off when absent. */
   httpAddress?: string;
+  /** `amqp_lambda_agent.emf` (CloudWatch Embedded Metric Format), when the target sets it. */
+  emf?: Record<string, unknown>;
 }
 
 export interface AgentFile {
@@ -48,7 +51,11 @@ export function buildAgentConfig(
     return {
       name: agentName(event, events),
       connection: sections.connection,
-      consumer: sections.consumer,
+      // Unless the event says otherwise, an invocation may take as long as the function may run.
+      consumer:
+        sections.consumer.timeout === undefined
+          ? { ...sections.consumer, timeout: consumerTimeout(serverless, event.functionKey) }
+          : sections.consumer,
       backend: [{ extra_config: { "backend/lambda": lambda } }],
       extra_config: { "async/amqp": { ...sections.amqp, ...(host === undefined ? {} : { host }) } },
     };
@@ -58,5 +65,6 @@ export function buildAgentConfig(
   };
   if (options.logLevel) agentOptions.log_level = options.logLevel;
   if (options.summaryInterval) agentOptions.summary_interval = options.summaryInterval;
+  if (target.emf) agentOptions.emf = target.emf;
   return { events, file: { async_agent: agents, amqp_lambda_agent: agentOptions } };
 }

@@ -1,10 +1,18 @@
 import { isPlainObject } from "../shared/is-plain-object.js";
 import { type AgentFile, buildAgentConfig, type GeneratedConfig, type Target } from "./build-agent-config.js";
-import { BROKER_URL_ENV, deployResources } from "./cloudformation-resources.js";
-import { functionsWithAmqpEvents } from "./collect-events.js";
+import { deployResources } from "./cloudformation-resources.js";
+import { collectAmqpEvents, functionsWithAmqpEvents } from "./collect-events.js";
+import { BROKER_URL_ENV, checkPassphrases, isEnvPlaceholder } from "./container-secrets.js";
 import { OfflineAgent } from "./offline-agent.js";
 import { AGENT_HTTP_PORT, offlineEnabled, type PluginOptions, readPluginOptions } from "./plugin-options.js";
 import { redactAgentFile } from "./redact-config.js";
+import {
+  scrubInPlace,
+  scrubText,
+  secretForms,
+  secretsInTemplates,
+  urlPassword,
+} from "./scrub-service-state.js";
 import type { ServerlessLike } from "./serverless-types.js";
 import { validateAgentConfig } from "./validate-agent-config.js";
 
@@ -13,6 +21,10 @@ export type TargetName = "offline" | "fargate";
 
 /** The Fargate container's broker URL placeholder; the value comes from the secret. */
 const BROKER_URL_PLACEHOLDER = `{{ env "${BROKER_URL_ENV}" }}`;
+/** Stands in for the secret's value while validating the container's config. */
+const PLACEHOLDER_BROKER_URL = "amqp://broker.invalid:5672/";
+/** How often the container writes its EMF line: one data point per scaling period (60 s). */
+const EMF_INTERVAL = "60s";
 
 /** Builds and validates the agent config for one target (the messages are the CLI's). */
 export function generate(
@@ -24,12 +36,12 @@ export function generate(
   const options = readPluginOptions(serverless.service.custom);
   const target: Target =
     targetName === "fargate"
-      ? { host: BROKER_URL_PLACEHOLDER, httpAddress: `0.0.0.0:${AGENT_HTTP_PORT}` }
+      ? fargateTarget(serverless, options)
       : { endpoint: offlineEndpoint(serverless, cliOptions), httpAddress: options.offlineHttpAddress };
   const generated = buildAgentConfig(serverless, options, target);
   if (generated.events.length > 0) {
-    const validationEnv =
-      targetName === "fargate" ? { ...env, [BROKER_URL_ENV]: "amqp://broker.invalid:5672/" } : env;
+    if (targetName === "fargate" && options.deploy) checkPassphrases(generated.events, options);
+    const validationEnv = targetName === "fargate" ? fargateEnv(options, env) : env;
     validateAgentConfig(generated.file, generated.events, validationEnv);
   }
   return { ...generated, options };
@@ -53,9 +65,46 @@ export function compileDeployResources(serverless: ServerlessLike): string[] {
   const functionLogicalIds = functionsWithAmqpEvents(events).map((key) =>
     naming ? naming.getLambdaLogicalId(key) : `${key}LambdaFunction`,
   );
-  const resources = deployResources({ options, config: file, functionLogicalIds });
+  const resources = deployResources({
+    options,
+    config: file,
+    functionLogicalIds,
+    metricsService: metricsService(serverless),
+  });
   Object.assign(template.Resources, resources);
   return Object.keys(resources);
+}
+
+/**
+ * Before osls writes `.serverless/serverless-state.json` (the whole resolved service, `custom`
+ * included, uploaded by `deploy`): masks every broker password and TLS passphrase, and any URL's
+ * password, in the service. The templates are not rewritten; one that holds such a secret fails.
+ */
+export function scrubServiceState(serverless: ServerlessLike): void {
+  const options = readPluginOptions(serverless.service.custom);
+  const events = collectAmqpEvents(serverless);
+  const secrets: string[] = [];
+  for (const host of [options.host, ...events.map((event) => event.fields.host)]) {
+    const password = typeof host === "string" ? urlPassword(host) : undefined;
+    if (password !== undefined) secrets.push(password);
+  }
+  for (const event of events) {
+    const passphrase = isPlainObject(event.fields.tls) ? event.fields.tls.passphrase : undefined;
+    if (typeof passphrase === "string" && !isEnvPlaceholder(passphrase)) secrets.push(passphrase);
+  }
+  const forms = secretForms(secrets);
+  const leaks = secretsInTemplates(serverless.service.provider, forms);
+  if (leaks.length > 0) {
+    throw new Error(
+      `a broker password or TLS passphrase is in the CloudFormation template (${leaks.join(", ")}), which deploy uploads: pass it to the function from a secret instead (e.g. "{{resolve:secretsmanager:...}}")`,
+    );
+  }
+  scrubInPlace(serverless.service, forms, new Set(["serverless", "package"]));
+}
+
+/** An error's message for the user, with any URL's password masked. */
+export function errorMessage(error: unknown): string {
+  return scrubText(error instanceof Error ? error.message : String(error), []);
 }
 
 /** `offline:start:init` (after serverless-offline's Lambda server is up): runs the agent beside it. */
@@ -77,4 +126,43 @@ export function offlineEndpoint(serverless: ServerlessLike, cliOptions: CliOptio
   const host = String(cliOptions.host ?? offline.host ?? "localhost");
   const reachable = ["localhost", "0.0.0.0", "::", ""].includes(host) ? "127.0.0.1" : host;
   return `http://${reachable}:${port}`;
+}
+
+/** The container: broker URL from the secret, `/healthz` on loopback (all interfaces with `metricsPort`), EMF. */
+function fargateTarget(serverless: ServerlessLike, options: PluginOptions): Target {
+  return {
+    host: BROKER_URL_PLACEHOLDER,
+    httpAddress: `${options.metricsPort ? "0.0.0.0" : "127.0.0.1"}:${AGENT_HTTP_PORT}`,
+    emf: options.emf
+      ? {
+          enabled: true,
+          namespace: options.metricsNamespace,
+          service: metricsService(serverless),
+          interval: EMF_INTERVAL,
+        }
+      : { enabled: false },
+  };
+}
+
+/**
+ * The environment the container's config is checked against: deployed, exactly what ECS gives the
+ * container (so a `{{ env }}` the task lacks fails `package`, not the task); with `deploy: false`
+ * (the config runs elsewhere, e.g. Kubernetes) this machine's environment.
+ */
+function fargateEnv(options: PluginOptions, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!options.deploy) return { ...env, [BROKER_URL_ENV]: PLACEHOLDER_BROKER_URL };
+  const secrets = Object.fromEntries(Object.keys(options.secrets).map((name) => [name, `secret-${name}`]));
+  return {
+    AWS_REGION: "us-east-1",
+    AWS_DEFAULT_REGION: "us-east-1",
+    ...options.environment,
+    ...secrets,
+    [BROKER_URL_ENV]: PLACEHOLDER_BROKER_URL,
+  };
+}
+
+/** `<service>-<stage>`: the EMF `Service` dimension. */
+function metricsService(serverless: ServerlessLike): string {
+  const stage = serverless.getProvider?.("aws").getStage?.() ?? serverless.service.provider.stage ?? "dev";
+  return `${serverless.service.service ?? "service"}-${stage}`;
 }

@@ -58,6 +58,9 @@ class AmqpLambdaAgentPlugin {
       // Validate before osls zips the functions; add the resources once the functions are compiled.
       "before:package:initialize": () => this.run((hooks) => void hooks.generate(this.serverless, "fargate")),
       "package:compileEvents": () => this.run((hooks) => this.compile(hooks)),
+      // osls then saves the whole resolved service (custom included) to serverless-state.json.
+      "before:aws:package:finalize:saveServiceState": () =>
+        this.run((hooks) => hooks.scrubServiceState(this.serverless)),
       // `serverless offline start`: the Lambda server is up once offline's own init hook is done.
       "after:offline:start:init": () => this.run((hooks) => this.startAgent(hooks)),
       "before:offline:start:end": () => this.stopAgent(),
@@ -71,9 +74,8 @@ class AmqpLambdaAgentPlugin {
     try {
       await step(hooks);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
       throw new this.serverless.classes.Error(
-        `amqp-lambda-agent: invalid configuration: ${message}`,
+        `amqp-lambda-agent: invalid configuration: ${hooks.errorMessage(error)}`,
         "AMQP_LAMBDA_AGENT_CONFIG",
       );
     }

@@ -1,12 +1,38 @@
 import { z } from "zod";
+import { EMF_DEFAULT_NAMESPACE } from "../observability/emf.js";
 import { isPlainObject } from "../shared/is-plain-object.js";
 
 export const CUSTOM_KEY = "amqpLambdaAgent";
-export const DEFAULT_IMAGE = "amqp-lambda-agent:latest";
 export const AGENT_HTTP_PORT = 9464;
 
 /** A CloudFormation value: a literal or an intrinsic function such as `{"Fn::ImportValue": ...}`. */
 const cfnValue = z.union([z.string(), z.record(z.string(), z.unknown())]);
+
+/** `NAME: <ARN>`, NAME an environment variable name as ECS and the agent's `{{ env "NAME" }}` take it. */
+const secretsSchema = z.record(z.string(), cfnValue).superRefine((secrets, context) => {
+  for (const name of Object.keys(secrets)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      context.addIssue({
+        code: "custom",
+        path: [name],
+        message: "expected an environment variable name (letters, digits and _)",
+      });
+    }
+  }
+});
+
+const autoscalingSchema = z
+  .strictObject({
+    min: z
+      .number({ error: "expected the fewest tasks (a whole number, 1 or more)" })
+      .int()
+      .min(1, { error: "at least 1: one poller stays connected" }),
+    max: z.number({ error: "expected the most tasks (a whole number)" }).int().min(1),
+    messagesPerTask: z
+      .number({ error: "expected the outstanding messages one task should handle (a number above 0)" })
+      .positive(),
+  })
+  .refine((value) => value.max >= value.min, { error: "max must be at least min", path: ["max"] });
 
 /** `custom.amqpLambdaAgent` in serverless.yml; every key is optional. */
 export const pluginOptionsSchema = z.strictObject({
@@ -19,16 +45,26 @@ export const pluginOptionsSchema = z.strictObject({
   summaryInterval: z.string().optional(),
   // Deploy (serverless package/deploy): an ECS Fargate service in the stack.
   deploy: z.boolean().default(true),
-  image: z.string().min(1).default(DEFAULT_IMAGE),
+  image: z.string().min(1).optional(),
   cluster: cfnValue.optional(),
   brokerUrlSecret: cfnValue.optional(),
+  /** More secrets for the container: `NAME: <Secrets Manager or SSM ARN>`. */
+  secrets: secretsSchema.default({}),
   kmsKeyArn: cfnValue.optional(),
-  desiredCount: z.number().int().min(0).default(1),
+  desiredCount: z.number().int().min(0).optional(),
+  autoscaling: autoscalingSchema.optional(),
+  /** CloudWatch Embedded Metric Format lines from the agent (needed by `autoscaling`). */
+  emf: z.boolean().default(true),
+  metricsNamespace: z.string().min(1).default(EMF_DEFAULT_NAMESPACE),
+  /** Expose 9464 (`/metrics`) on the task's network interface for a scraper; else loopback only. */
+  metricsPort: z.boolean().default(false),
   cpu: z.union([z.number(), z.string()]).default(256),
   memory: z.union([z.number(), z.string()]).default(512),
   cpuArchitecture: z.enum(["X86_64", "ARM64"]).default("X86_64"),
   subnets: z.union([z.array(cfnValue), cfnValue]).optional(),
   securityGroups: z.union([z.array(cfnValue), cfnValue]).optional(),
+  /** Without `securityGroups`: the VPC in which the plugin creates an egress-only security group. */
+  vpcId: cfnValue.optional(),
   assignPublicIp: z.boolean().default(false),
   logRetentionInDays: z.number().int().min(1).default(14),
   stopTimeout: z.number().int().min(2).max(120).default(60),

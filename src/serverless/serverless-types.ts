@@ -1,6 +1,8 @@
 /** The parts of the Serverless Framework (osls, v3 plugin API) this plugin uses. */
 export interface ServerlessFunction {
   name?: string;
+  /** Seconds (a number, or a string from a variable). */
+  timeout?: unknown;
   events?: Array<Record<string, unknown>>;
 }
 
@@ -10,6 +12,8 @@ export interface ServerlessLike {
     custom?: Record<string, unknown>;
     provider: {
       region?: string;
+      stage?: string;
+      timeout?: unknown;
       compiledCloudFormationTemplate?: {
         Resources: Record<string, unknown>;
         Outputs?: Record<string, unknown>;
@@ -20,6 +24,7 @@ export interface ServerlessLike {
   };
   getProvider?(name: "aws"): {
     getRegion?(): string;
+    getStage?(): string;
     naming?: { getLambdaLogicalId(functionKey: string): string };
   };
 }

@@ -1,9 +1,19 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runCli, writeConfig } from "../helpers/agent-process.js";
 
@@ -51,66 +61,171 @@ function serverless(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): P
   });
 }
 
+/**
+ * A service directory of its own (so `.serverless/` is this test's), with the project's
+ * package.json (the plugin resolves as `amqp-lambda-agent/serverless`), dist/ and node_modules/.
+ */
+function serviceDir(prefix: string, files: Record<string, string>, links: string[] = []): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  copyFileSync(join(ROOT, "package.json"), join(dir, "package.json"));
+  for (const link of ["dist", "node_modules", ...links])
+    symlinkSync(join(ROOT, link), join(dir, link), "dir");
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
+
+/** The files of `.serverless/` (any of them) that contain one of `secrets`, as bytes. */
+function filesHolding(dir: string, secrets: string[]): string[] {
+  const files = filesUnder(join(dir, ".serverless"));
+  assert.ok(files.length >= 3, `.serverless/ holds the package: ${files.join(", ")}`);
+  return files.flatMap((file) => {
+    const bytes = readFileSync(file);
+    return secrets
+      .filter((secret) => bytes.includes(secret))
+      .map((secret) => `${relative(dir, file)}: ${secret}`);
+  });
+}
+
+/** The names of the entries of a zip file, from its central directory. */
+function zipEntries(file: string): string[] {
+  const zip = readFileSync(file);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, `${file} is a zip`);
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    assert.equal(zip.readUInt32LE(offset), 0x02014b50, "central directory entry");
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    names.push(zip.toString("utf8", offset + 46, offset + 46 + nameLength));
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary CloudFormation properties
 type Resource = { Type: string; Properties: Record<string, any> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
-describe("serverless package of the example service", () => {
+function template(dir: string) {
+  const resources = JSON.parse(
+    readFileSync(join(dir, ".serverless/cloudformation-template-update-stack.json"), "utf8"),
+  ).Resources as Record<string, Resource>;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const only = (type: string) => {
+    const [found, ...more] = ofType(type);
+    assert.ok(found && more.length === 0, `one ${type}`);
+    return found;
+  };
+  const task = () => only("AWS::ECS::TaskDefinition")[1].Properties;
+  const container = () => task().ContainerDefinitions[0];
+  const roleStatements = (arn: { "Fn::GetAtt": [string, string] }): Statement[] =>
+    resources[arn["Fn::GetAtt"][0]]?.Properties.Policies.flatMap(
+      (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+    );
+  return { resources, ofType, only, task, container, roleStatements };
+}
+
+describe("serverless package of the example service (serverless.yml)", () => {
   const password = `pw-${randomBytes(8).toString("hex")}`;
   const brokerUrl = `amqp://agent:${password}@rabbit.internal:5672/`;
-  const out = mkdtempSync(join(tmpdir(), "amqp-lambda-agent-package-"));
-  let text = "";
-  let resources: Record<string, Resource> = {};
-  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const dir = serviceDir(
+    "amqp-lambda-agent-package-",
+    { "serverless.yml": readFileSync(join(ROOT, "serverless.yml"), "utf8") },
+    ["examples", "bench", "test", ".ci", "src", "infra", "scripts"],
+  );
+  let result: Result = { code: null, output: "" };
+  let t: ReturnType<typeof template>;
 
   before(async () => {
-    const result = await serverless(["package", "--package", out], ROOT, { AMQP_URL: brokerUrl });
+    result = await serverless(["package"], dir, { AMQP_URL: brokerUrl });
     assert.equal(result.code, 0, `serverless package failed:\n${result.output}`);
-    text = readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8");
-    resources = JSON.parse(text).Resources;
+    t = template(dir);
   });
-  after(() => rmSync(out, { recursive: true, force: true }));
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("has the ECS service and its Fargate task definition", () => {
-    const [service] = ofType("AWS::ECS::Service");
-    const [task] = ofType("AWS::ECS::TaskDefinition");
-    assert.ok(service && task);
-    assert.deepEqual(service[1].Properties.TaskDefinition, { Ref: task[0] });
-    assert.equal(service[1].Properties.LaunchType, "FARGATE");
-    assert.equal(service[1].Properties.DesiredCount, 2);
-    assert.deepEqual(task[1].Properties.RequiresCompatibilities, ["FARGATE"]);
-    const [container] = task[1].Properties.ContainerDefinitions;
-    assert.match(container.HealthCheck.Command.join(" "), /\/healthz/);
+  it("no file under .serverless/ holds the broker password (state, templates, zip)", () => {
+    assert.deepEqual(filesHolding(dir, [password, encodeURIComponent(password)]), []);
+    assert.ok(!result.output.includes(password), "nor does the command's output");
   });
 
-  it("the task role's only Lambda permission is InvokeFunction on the functions with amqp events", () => {
-    const [, task] = ofType("AWS::ECS::TaskDefinition")[0] ?? [];
-    const roleId = task?.Properties.TaskRoleArn["Fn::GetAtt"][0];
-    const role = resources[roleId];
-    assert.equal(role?.Type, "AWS::IAM::Role");
-    const statements = role?.Properties.Policies.flatMap(
-      (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
-    ) as Array<{ Action: string | string[]; Resource: unknown }>;
-    const lambdaStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith("lambda:")));
-    assert.equal(lambdaStatements.length, 1, JSON.stringify(statements));
-    const [statement] = lambdaStatements;
-    assert.deepEqual([statement?.Action].flat(), ["lambda:InvokeFunction"]);
-    const targets = [statement?.Resource].flat() as Array<{ "Fn::GetAtt": [string, string] }>;
-    assert.deepEqual(
-      targets.map((r) => r["Fn::GetAtt"]).sort(),
-      AMQP_FUNCTIONS.map((id) => [id, "Arn"]).sort(),
+  it("serverless-state.json keeps the URLs, password masked, in custom and in the events", () => {
+    const state = JSON.parse(readFileSync(join(dir, ".serverless/serverless-state.json"), "utf8"));
+    const masked = "amqp://agent:***@rabbit.internal:5672/";
+    assert.equal(state.service.custom.amqpExample.broker, masked);
+    for (const fn of ["orders", "orders-batch", "orders-body"]) {
+      assert.equal(state.service.functions[fn].events[0].amqp.host, masked, fn);
+    }
+  });
+
+  it("the functions run on nodejs24.x and ship only their handlers and the middleware", () => {
+    for (const id of AMQP_FUNCTIONS) assert.equal(t.resources[id]?.Properties.Runtime, "nodejs24.x", id);
+    const entries = zipEntries(join(dir, ".serverless/amqp-lambda-agent-example.zip"));
+    const tops = new Set(
+      entries.map((name) =>
+        name
+          .split("/")
+          .slice(0, name.startsWith("dist/") ? 2 : 1)
+          .join("/"),
+      ),
     );
-    for (const id of AMQP_FUNCTIONS) assert.equal(resources[id]?.Type, "AWS::Lambda::Function", id);
-    assert.equal(resources.ProbeLambdaFunction?.Type, "AWS::Lambda::Function");
-    assert.ok(!JSON.stringify(role).includes("ProbeLambdaFunction"), "probe has no amqp event");
-    assert.ok(!JSON.stringify(role).includes("*"), "no wildcard in the task role");
+    assert.deepEqual([...tops].sort(), ["dist/middleware", "examples", "package.json"]);
+    assert.ok(entries.includes("examples/handlers/orders.mjs"));
+    assert.ok(entries.includes("dist/middleware/index.js"));
   });
 
-  it("no broker URL or password in the template; the container reads it from the secret", () => {
-    assert.ok(!text.includes(password), "the broker password is in the template");
-    assert.ok(!text.includes("rabbit.internal"), "the broker URL is in the template");
-    assert.ok(!text.includes("guest:guest"), "the default local URL is in the template");
-    const [, task] = ofType("AWS::ECS::TaskDefinition")[0] ?? [];
-    const [container] = task?.Properties.ContainerDefinitions ?? [];
+  it("the ECS service scales with the work: target tracking, no fixed DesiredCount", () => {
+    const [serviceId, service] = t.only("AWS::ECS::Service");
+    assert.equal(service.Properties.LaunchType, "FARGATE");
+    assert.equal("DesiredCount" in service.Properties, false);
+    const [targetId, target] = t.only("AWS::ApplicationAutoScaling::ScalableTarget");
+    assert.equal(target.Properties.ScalableDimension, "ecs:service:DesiredCount");
+    assert.deepEqual([target.Properties.MinCapacity, target.Properties.MaxCapacity], [1, 4]);
+    assert.deepEqual(target.Properties.ResourceId["Fn::Join"][1][2], { "Fn::GetAtt": [serviceId, "Name"] });
+    const [, policy] = t.only("AWS::ApplicationAutoScaling::ScalingPolicy");
+    assert.deepEqual(policy.Properties.ScalingTargetId, { Ref: targetId });
+    const config = policy.Properties.TargetTrackingScalingPolicyConfiguration;
+    assert.equal(config.TargetValue, 100);
+    const metrics = config.CustomizedMetricSpecification.Metrics as Array<{
+      Id: string;
+      MetricStat?: { Metric: { MetricName: string; Dimensions: unknown }; Stat: string };
+    }>;
+    assert.deepEqual(
+      metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat?.Metric.MetricName, m.MetricStat?.Stat]),
+      [
+        ["Backlog", "Maximum"],
+        ["HeldMessages", "Average"],
+        ["RunningTaskCount", "Average"],
+      ],
+    );
+    const [, cluster] = t.only("AWS::ECS::Cluster");
+    assert.deepEqual(cluster.Properties.ClusterSettings, [{ Name: "containerInsights", Value: "enabled" }]);
+    const config_ = JSON.parse(
+      t.container().Environment.find((e: { Name: string }) => e.Name === "AMQP_LAMBDA_AGENT_CONFIG_JSON")
+        .Value,
+    );
+    assert.deepEqual(config_.amqp_lambda_agent.emf, {
+      enabled: true,
+      namespace: "AmqpLambdaAgent",
+      service: "amqp-lambda-agent-example-dev",
+      interval: "60s",
+    });
+  });
+
+  it("the container: read-only root filesystem, no capabilities, no published port, loopback health check", () => {
+    const container = t.container();
+    assert.equal(container.ReadonlyRootFilesystem, true);
+    assert.deepEqual(container.LinuxParameters.Capabilities.Drop, ["ALL"]);
+    assert.equal(container.PortMappings, undefined);
+    assert.match(container.HealthCheck.Command.join(" "), /http:\/\/127\.0\.0\.1:9464\/healthz/);
     assert.deepEqual(container.Secrets, [
       {
         Name: "AMQP_URL",
@@ -119,11 +234,173 @@ describe("serverless package of the example service", () => {
     ]);
   });
 
+  it("the task role's only permission is InvokeFunction on the functions with amqp events", () => {
+    const statements = t.roleStatements(t.task().TaskRoleArn);
+    assert.equal(statements.length, 1, JSON.stringify(statements));
+    const [statement] = statements;
+    assert.deepEqual([statement?.Action].flat(), ["lambda:InvokeFunction"]);
+    const targets = [statement?.Resource].flat() as Array<{ "Fn::GetAtt": [string, string] }>;
+    assert.deepEqual(
+      targets.map((r) => r["Fn::GetAtt"]).sort(),
+      AMQP_FUNCTIONS.map((id) => [id, "Arn"]).sort(),
+    );
+    for (const id of AMQP_FUNCTIONS) assert.equal(t.resources[id]?.Type, "AWS::Lambda::Function", id);
+    assert.equal(t.resources.ProbeLambdaFunction?.Type, "AWS::Lambda::Function");
+    const role = JSON.stringify(t.resources[t.task().TaskRoleArn["Fn::GetAtt"][0]]);
+    assert.ok(!role.includes("ProbeLambdaFunction"), "probe has no amqp event");
+    assert.ok(!role.includes('"*"'), "no wildcard in the task role");
+  });
+
+  it("the execution role: this log group, this ECR repository, the broker secret; trusted by this account only", () => {
+    const roleId = t.task().ExecutionRoleArn["Fn::GetAtt"][0];
+    const role = t.resources[roleId];
+    assert.equal(role?.Properties.ManagedPolicyArns, undefined, "not AmazonECSTaskExecutionRolePolicy");
+    const statements = t.roleStatements(t.task().ExecutionRoleArn);
+    const logGroupId = t.container().LogConfiguration.Options["awslogs-group"].Ref;
+    const byAction = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+    assert.deepEqual(byAction("logs:PutLogEvents")[0]?.Resource, { "Fn::GetAtt": [logGroupId, "Arn"] });
+    assert.equal(byAction("ecr:GetAuthorizationToken")[0]?.Resource, "*");
+    assert.deepEqual(byAction("ecr:BatchGetImage")[0]?.Resource, {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
+      "Fn::Sub": "arn:${AWS::Partition}:ecr:us-east-1:123456789012:repository/amqp-lambda-agent",
+    });
+    const wildcards = statements.filter((s) => s.Resource === "*").flatMap((s) => [s.Action].flat());
+    assert.deepEqual(wildcards, ["ecr:GetAuthorizationToken"]);
+    for (const id of [roleId, t.task().TaskRoleArn["Fn::GetAtt"][0]]) {
+      const [trust] = t.resources[id]?.Properties.AssumeRolePolicyDocument.Statement ?? [];
+      assert.deepEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } });
+    }
+  });
+
   it("the log group keeps logs for a bounded time", () => {
-    const [, task] = ofType("AWS::ECS::TaskDefinition")[0] ?? [];
-    const group = task?.Properties.ContainerDefinitions[0].LogConfiguration.Options["awslogs-group"].Ref;
-    assert.equal(resources[group]?.Type, "AWS::Logs::LogGroup");
-    assert.equal(resources[group]?.Properties.RetentionInDays, 14);
+    const group = t.container().LogConfiguration.Options["awslogs-group"].Ref;
+    assert.equal(t.resources[group]?.Type, "AWS::Logs::LogGroup");
+    assert.equal(t.resources[group]?.Properties.RetentionInDays, 14);
+  });
+});
+
+describe("serverless package of a user's service with secrets, a TLS passphrase and its own VPC", () => {
+  const password = `pw-${randomBytes(8).toString("hex")}`;
+  const brokerUrl = `amqps://agent:${password}@rabbit.internal:5671/`;
+  const secretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/key-passphrase-AbCdEf";
+  const parameterArn = "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/api-token";
+  const kmsKeyArn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  const yml = (passphrase: string) => `service: shop
+frameworkVersion: ">=3"
+provider:
+  name: aws
+  runtime: nodejs24.x
+  region: eu-west-1
+  timeout: 20
+plugins:
+  - amqp-lambda-agent/serverless
+custom:
+  broker: \${env:AMQP_URL}
+  amqpLambdaAgent:
+    host: \${env:AMQP_URL}
+    image: docker.io/example/amqp-lambda-agent:0.2.0
+    brokerUrlSecret: arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/amqp-url-AbCdEf
+    kmsKeyArn: ${kmsKeyArn}
+    secrets:
+      AMQP_KEY_PASSPHRASE: ${secretArn}
+      API_TOKEN: ${parameterArn}
+    subnets: [subnet-00000000000000001]
+    vpcId: vpc-00000000000000001
+functions:
+  orders:
+    handler: handler.handler
+    events:
+      - amqp:
+          host: \${self:custom.broker}
+          exchange: orders
+          name: orders
+          topic: "order.*"
+          tls:
+            passphrase: '${passphrase}'
+`;
+  const dir = serviceDir("amqp-lambda-agent-secrets-", {
+    "serverless.yml": yml('{{ env "AMQP_KEY_PASSPHRASE" }}'),
+    "handler.mjs": "export const handler = async () => undefined;\n",
+  });
+  let t: ReturnType<typeof template>;
+
+  before(async () => {
+    const result = await serverless(["package"], dir, { AMQP_URL: brokerUrl });
+    assert.equal(result.code, 0, `serverless package failed:\n${result.output}`);
+    t = template(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("the secrets map reaches the container as ECS secrets", () => {
+    assert.deepEqual(t.container().Secrets, [
+      {
+        Name: "AMQP_URL",
+        ValueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/amqp-url-AbCdEf",
+      },
+      { Name: "AMQP_KEY_PASSPHRASE", ValueFrom: secretArn },
+      { Name: "API_TOKEN", ValueFrom: parameterArn },
+    ]);
+  });
+
+  it("the execution role may read exactly those secrets (and decrypt with that key), nothing else", () => {
+    const statements = t.roleStatements(t.task().ExecutionRoleArn);
+    const reads = statements.filter((s) =>
+      [s.Action].flat().some((a) => /^(secretsmanager|ssm|kms):/.test(a)),
+    );
+    assert.deepEqual(reads, [
+      {
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/amqp-url-AbCdEf", secretArn],
+      },
+      { Effect: "Allow", Action: ["ssm:GetParameters"], Resource: parameterArn },
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: kmsKeyArn },
+    ]);
+    assert.ok(!JSON.stringify(statements).includes("ecr:"), "a Docker Hub image needs no ECR permission");
+  });
+
+  it("without securityGroups the service gets an egress-only security group in vpcId", () => {
+    const [groupId, group] = t.only("AWS::EC2::SecurityGroup");
+    assert.equal(group.Properties.VpcId, "vpc-00000000000000001");
+    assert.equal(group.Properties.SecurityGroupIngress, undefined);
+    const [, service] = t.only("AWS::ECS::Service");
+    assert.deepEqual(service.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups, [
+      { "Fn::GetAtt": [groupId, "GroupId"] },
+    ]);
+    assert.equal(service.Properties.DesiredCount, 1);
+  });
+
+  it("consumer.timeout follows the provider's timeout (20 s + 10 s); no password in any file", () => {
+    const config = JSON.parse(
+      t.container().Environment.find((e: { Name: string }) => e.Name === "AMQP_LAMBDA_AGENT_CONFIG_JSON")
+        .Value,
+    );
+    assert.equal(config.async_agent[0].consumer.timeout, "30s");
+    assert.equal(
+      config.async_agent[0].extra_config["async/amqp"].tls.passphrase,
+      '{{ env "AMQP_KEY_PASSPHRASE" }}',
+    );
+    assert.deepEqual(filesHolding(dir, [password]), []);
+  });
+
+  it("a literal TLS passphrase is refused, and nothing is written", async () => {
+    const literal = `tls-${randomBytes(6).toString("hex")}`;
+    const refused = serviceDir("amqp-lambda-agent-literal-", {
+      "serverless.yml": yml(literal),
+      "handler.mjs": "export const handler = async () => undefined;\n",
+    });
+    try {
+      const result = await serverless(["package"], refused, { AMQP_URL: brokerUrl });
+      assert.notEqual(result.code, 0, result.output);
+      assert.match(
+        result.output,
+        /functions\.orders\.events\[0\]\.amqp\.tls\.passphrase: a literal passphrase would be written into the deployed task definition; write passphrase: '\{\{ env "AMQP_KEY_PASSPHRASE" \}\}' and add custom\.amqpLambdaAgent\.secrets\.AMQP_KEY_PASSPHRASE/,
+      );
+      assert.ok(!result.output.includes(literal) && !result.output.includes(password), result.output);
+      assert.equal(existsSync(join(refused, ".serverless/serverless-state.json")), false);
+    } finally {
+      rmSync(refused, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { resolveConfig } from "../../../src/config/index.js";
+import { TIMEOUT_MARGIN_S } from "../../../src/serverless/function-timeout.js";
 import { generate, offlineEndpoint, printConfig } from "../../../src/serverless/hooks.js";
 import { amqpEvent, BROKER, fakeServerless } from "./fake-serverless.js";
 
@@ -18,6 +19,7 @@ describe("agent config generated from amqp events", () => {
           max_retries: 5,
           backoff_strategy: "exponential",
           connection: { max_retries: 7 },
+          durable: true,
           queue_arguments: { "x-queue-type": "quorum", "x-delivery-limit": 5 },
         }),
         { http: { path: "/orders", method: "post" } },
@@ -55,7 +57,7 @@ describe("agent config generated from amqp events", () => {
     assert.equal(orders.amqp.prefetchCount, 20);
     assert.equal(orders.consumer.workers, 4);
     assert.equal(orders.consumer.timeoutMs, 10_000);
-    assert.equal(orders.consumer.topic, "order.*");
+    assert.deepEqual(orders.amqp.bindings, [{ routingKey: "order.*", arguments: {} }]);
     assert.equal(orders.lambda.maxRetries, 5, "flat max_retries is the Lambda invoke retries");
     assert.equal(orders.connection.maxRetries, 7, "connection.max_retries is the reconnect limit");
     assert.equal(orders.connection.backoffStrategy, "exponential");
@@ -75,17 +77,18 @@ describe("agent config generated from amqp events", () => {
     assert.equal(offlineEndpoint(fakeServerless({}), {}), "http://127.0.0.1:3002");
     const [agent] = resolveConfig(generate(withPort, "offline").file, {}).agents;
     assert.equal(agent?.lambda.endpoint, "http://127.0.0.1:3922");
-    assert.equal(agent?.amqp.url, BROKER);
+    assert.deepEqual(agent?.amqp.urls, [BROKER]);
   });
 
-  it("fargate: broker URL from the AMQP_URL placeholder, health server on 0.0.0.0:9464", () => {
+  it("fargate: broker URL from the AMQP_URL placeholder, health server on loopback 9464", () => {
     const { file } = generate(serverless, "fargate");
     const text = JSON.stringify(file);
     assert.ok(!text.includes("s3cret-pass"), "the broker password must not be in the container config");
     const loaded = resolveConfig(file, { AMQP_URL: "amqp://u:p@rabbit:5672/" });
-    assert.ok(loaded.agents.every((agent) => agent.amqp.url === "amqp://u:p@rabbit:5672/"));
+    assert.ok(loaded.agents.every((agent) => agent.amqp.urls[0] === "amqp://u:p@rabbit:5672/"));
     assert.ok(loaded.agents.every((agent) => agent.lambda.endpoint === undefined));
-    assert.deepEqual(loaded.options.http, { enabled: true, host: "0.0.0.0", port: 9464 });
+    const { enabled, host, port } = loaded.options.http;
+    assert.deepEqual({ enabled, host, port }, { enabled: true, host: "127.0.0.1", port: 9464 });
   });
 
   it("custom.amqpLambdaAgent.host is the broker of events without their own host", () => {
@@ -95,7 +98,7 @@ describe("agent config generated from amqp events", () => {
       { amqpLambdaAgent: { host: "amqp://default-broker:5672/" } },
     );
     const [agent] = resolveConfig(generate(withDefault, "offline").file, {}).agents;
-    assert.equal(agent?.amqp.url, "amqp://default-broker:5672/");
+    assert.deepEqual(agent?.amqp.urls, ["amqp://default-broker:5672/"]);
   });
 
   it("print redacts the broker password", () => {
@@ -109,5 +112,52 @@ describe("agent config generated from amqp events", () => {
     const none = fakeServerless({ probe: {}, api: { events: [{ http: "GET /" }] } });
     assert.deepEqual(generate(none, "offline").events, []);
     assert.equal(printConfig(none, {}), "no function has an amqp event");
+  });
+});
+
+describe("consumer.timeout from the function's own timeout", () => {
+  const timeouts = (serverless: ReturnType<typeof fakeServerless>) =>
+    resolveConfig(generate(serverless, "offline").file, {}).agents.map((agent) => [
+      agent.name,
+      agent.consumer.timeoutMs,
+    ]);
+
+  it("function timeout, else provider timeout, else the Framework's 6 s; plus a 10 s margin", () => {
+    assert.equal(TIMEOUT_MARGIN_S, 10);
+    const withProvider = fakeServerless(
+      {
+        slow: { timeout: 3, events: [amqpEvent({ name: "slow" })] },
+        inherits: { events: [amqpEvent({ name: "inherits" })] },
+      },
+      {},
+      { timeout: 20 },
+    );
+    assert.deepEqual(timeouts(withProvider), [
+      ["slow", 13_000],
+      ["inherits", 30_000],
+    ]);
+    const bare = fakeServerless({ plain: { events: [amqpEvent({ name: "plain" })] } });
+    assert.deepEqual(timeouts(bare), [["plain", 16_000]]);
+  });
+
+  it("a timeout written in the event wins", () => {
+    const serverless = fakeServerless({ slow: { timeout: 30, events: [amqpEvent({ timeout: "5s" })] } });
+    assert.deepEqual(timeouts(serverless), [["slow", 5_000]]);
+  });
+
+  it("amqp-agent print shows it", () => {
+    const serverless = fakeServerless({ slow: { timeout: 3, events: [amqpEvent()] } });
+    const printed = JSON.parse(printConfig(serverless, {}));
+    assert.equal(printed.async_agent[0].consumer.timeout, "13s");
+    const fargate = JSON.parse(printConfig(serverless, { target: "fargate" }));
+    assert.equal(fargate.async_agent[0].consumer.timeout, "13s");
+  });
+
+  it("a timeout that is not a number of seconds fails at its place", () => {
+    const serverless = fakeServerless({ slow: { timeout: "soon", events: [amqpEvent()] } });
+    assert.throws(
+      () => generate(serverless, "offline"),
+      /^Error: functions\.slow\.timeout: expected the function's timeout in seconds, got "soon"$/,
+    );
   });
 });

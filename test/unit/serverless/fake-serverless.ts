@@ -2,6 +2,7 @@ import type { ServerlessLike } from "../../../src/serverless/serverless-types.js
 
 export interface FakeFunction {
   events?: Array<Record<string, unknown>>;
+  timeout?: unknown;
 }
 
 export const BROKER = "amqp://app:s3cret-pass@broker.example:5672/";
@@ -10,6 +11,7 @@ export const BROKER = "amqp://app:s3cret-pass@broker.example:5672/";
 export function fakeServerless(
   functions: Record<string, FakeFunction>,
   custom: Record<string, unknown> = {},
+  provider: { timeout?: unknown } = {},
 ): ServerlessLike & {
   service: { provider: { compiledCloudFormationTemplate: { Resources: Record<string, unknown> } } };
 } {
@@ -17,7 +19,14 @@ export function fakeServerless(
     service: {
       service: "shop",
       custom,
-      provider: { region: "eu-west-1", compiledCloudFormationTemplate: { Resources: {} } },
+      // osls keeps the functions as data on the service, as serverless-state.json shows them.
+      functions,
+      provider: {
+        region: "eu-west-1",
+        stage: "dev",
+        compiledCloudFormationTemplate: { Resources: {} },
+        ...provider,
+      },
       getAllFunctions: () => Object.keys(functions),
       getFunction: (key: string) => {
         const fn = functions[key];
@@ -27,6 +36,7 @@ export function fakeServerless(
     },
     getProvider: () => ({
       getRegion: () => "eu-west-1",
+      getStage: () => "dev",
       naming: {
         getLambdaLogicalId: (key: string) =>
           `${key.charAt(0).toUpperCase()}${key.slice(1).replaceAll("-", "Dash")}LambdaFunction`,
@@ -44,6 +54,7 @@ export function amqpEvent(fields: Record<string, unknown> = {}): Record<string, 
 export const DEPLOY_CUSTOM = {
   amqpLambdaAgent: {
     brokerUrlSecret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:broker-url-AbCdEf",
+    image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/amqp-lambda-agent:0.2.0",
     subnets: ["subnet-1", "subnet-2"],
     securityGroups: ["sg-1"],
   },

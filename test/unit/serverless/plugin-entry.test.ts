@@ -42,6 +42,7 @@ describe("the plugin entry (dist/serverless/index.cjs)", () => {
       "amqp-agent:print:print",
       "before:package:initialize",
       "package:compileEvents",
+      "before:aws:package:finalize:saveServiceState",
       "after:offline:start:init",
       "before:offline:start:end",
     ]) {
@@ -73,5 +74,24 @@ describe("the plugin entry (dist/serverless/index.cjs)", () => {
     assert.equal(written.length, 1);
     assert.ok(!written[0]?.includes("s3cret-pass"));
     assert.equal(JSON.parse(written[0] ?? "").async_agent[0].name, "orders");
+  });
+
+  it("before osls saves serverless-state.json, the service loses its broker passwords", async () => {
+    const { instance, serverless } = plugin({ orders: { events: [amqpEvent()] } });
+    await instance.hooks["before:aws:package:finalize:saveServiceState"]?.();
+    const [event] = serverless.service.getFunction("orders").events ?? [];
+    assert.equal((event?.amqp as { host?: string } | undefined)?.host, "amqp://app:***@broker.example:5672/");
+  });
+
+  it("an error names no URL's password", async () => {
+    const { instance } = plugin(
+      { orders: { events: [amqpEvent()] } },
+      { amqpLambdaAgent: { ...DEPLOY_CUSTOM.amqpLambdaAgent, brokerUrlSecret: "amqp://app:s3cret-pass@b/" } },
+    );
+    await assert.rejects(instance.hooks["package:compileEvents"]?.() ?? Promise.resolve(), (error: Error) => {
+      assert.match(error.message, /brokerUrlSecret: expected a Secrets Manager secret ARN/);
+      assert.ok(!error.message.includes("s3cret-pass"), error.message);
+      return true;
+    });
   });
 });
