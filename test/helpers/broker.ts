@@ -131,9 +131,15 @@ export class SuiteBroker {
   names(prefix: string): { exchange: string; queue: string } {
     const exchange = uniqueName(`${prefix}-x`);
     const queue = uniqueName(`${prefix}-q`);
-    this.exchanges.push(exchange);
+    // The agent's own exchange (dead letters, retries) is named after the queue.
+    this.exchanges.push(exchange, `${queue}.agent`);
     this.queues.push(queue, `${queue}.dlq`);
     return { exchange, queue };
+  }
+
+  /** More queues for this suite to delete afterwards (retry queues, other tests' targets). */
+  track(...queues: string[]): void {
+    this.queues.push(...queues);
   }
 
   /** A new connection, e.g. after the broker was restarted. */

@@ -164,6 +164,11 @@ describe("fault injection: nothing lost, nothing stuck", () => {
       assert.equal(count(1000 + i), 3, "poison: 1 attempt + 2 retries, then dead-lettered");
     for (let i = 0; i < 3; i++) assert.equal(count(2000 + i), 2, "transient: succeeded on the retry");
     for (let i = 0; i < 2; i++) assert.equal(count(3000 + i), 2, "timed out once, succeeded on the retry");
+    assert.equal(
+      agent.countLogs(/circuit breaker open/),
+      0,
+      "poison among healthy messages is not an outage",
+    );
     assert.equal(await agent.stop(), 0);
     const dead = await suite.broker.drain(`${queue}.dlq`);
     assert.deepEqual(

@@ -23,9 +23,12 @@ describe("resolveConfig", () => {
     const [agent] = agents;
     assert.ok(agent);
     assert.deepEqual(agent.amqp, {
-      url: "amqp://guest:guest@localhost:5672/",
+      urls: ["amqp://guest:guest@localhost:5672/"],
       queue: "krakend",
       exchange: "foo",
+      exchangeType: "topic",
+      bindings: [{ routingKey: "*", arguments: {} }],
+      declare: true,
       durable: true,
       autoDelete: false,
       exclusive: false,
@@ -37,17 +40,29 @@ describe("resolveConfig", () => {
       autoAck: false,
       failurePolicy: "dead_letter",
       deadLetterQueue: "krakend.dlq",
+      agentExchange: "krakend.agent",
+      retrySteps: [],
       requeueDelayMs: 1000,
       queueArguments: {},
       maxBacklog: 100,
+      consumerTimeoutMs: 1_800_000,
+      circuitBreaker: {
+        enabled: true,
+        failureThreshold: 5,
+        functionErrorRatio: 0.5,
+        functionErrorMinMessages: 10,
+        windowMs: 10_000,
+        probeIntervalMs: 1000,
+        maxProbeIntervalMs: 30_000,
+      },
       tls: undefined,
     });
     assert.deepEqual(agent.consumer, {
-      topic: "*",
       workers: 5,
       timeoutMs: 1000,
       maxRate: 5,
       drainTimeoutMs: 30_000,
+      orderKey: undefined,
     });
     assert.deepEqual(agent.connection, {
       maxRetries: 10,
@@ -62,6 +77,8 @@ describe("resolveConfig", () => {
       batchSize: 1,
       batchWindowMs: 0,
       eventFormat: "rmq",
+      filterPatterns: undefined,
+      client: "http",
     });
   });
 
@@ -75,7 +92,7 @@ describe("resolveConfig", () => {
       delete amqp[key];
     const [agent] = resolveConfig({ async_agent: [raw] }, {}).agents;
     assert.equal(agent?.amqp.durable, false);
-    assert.equal(agent?.amqp.prefetchCount, 0);
+    assert.equal(agent?.amqp.prefetchCount, 100, "no prefetch_count: bounded by max_backlog");
     assert.equal(agent?.amqp.autoAck, false);
     assert.equal(agent?.consumer.workers, 1);
     assert.equal(agent?.consumer.timeoutMs, 2000);
@@ -84,11 +101,20 @@ describe("resolveConfig", () => {
     assert.equal(agent?.connection.healthIntervalMs, 1000);
   });
 
-  it("substitutes {{ env }} placeholders and reports the values as secrets", () => {
-    const raw = file(seedAgent({ amqp: { host: 'amqp://app:{{ env "BROKER_PASSWORD" }}@localhost:5672/' } }));
-    const loaded = resolveConfig(raw, { BROKER_PASSWORD: "s3cr3t-pw" });
-    assert.equal(loaded.agents[0]?.amqp.url, "amqp://app:s3cr3t-pw@localhost:5672/");
-    assert.ok(loaded.secrets.includes("s3cr3t-pw"));
+  it("substitutes {{ env }} placeholders; passwords are secrets, names are not", () => {
+    const raw = file(
+      seedAgent({
+        amqp: {
+          host: 'amqp://app:{{ env "BROKER_PASSWORD" }}@localhost:5672/',
+          name: '{{ env "QUEUE" }}',
+          exchange: '{{ env "QUEUE" }}-x',
+        },
+      }),
+    );
+    const loaded = resolveConfig(raw, { BROKER_PASSWORD: "s3cr3t-pw", QUEUE: "orders" });
+    assert.deepEqual(loaded.agents[0]?.amqp.urls, ["amqp://app:s3cr3t-pw@localhost:5672/"]);
+    assert.equal(loaded.agents[0]?.amqp.exchange, "orders-x");
+    assert.deepEqual(loaded.secrets, ["s3cr3t-pw"], "the queue name is not a secret");
   });
 
   it("treats max_retries 0 or less as unlimited and max_rate -1 as unlimited", () => {
@@ -100,13 +126,17 @@ describe("resolveConfig", () => {
     assert.equal(agent?.consumer.maxRate, 0);
   });
 
-  it("raises prefetch_count so batches can fill, and leaves 0 (no qos) alone", () => {
+  it("raises prefetch_count so batches can fill, and bounds 0 (unlimited) by max_backlog", () => {
     const batched = seedAgent({ amqp: { prefetch_count: 10 }, lambda: { batch_size: 10 } });
     const [agent] = resolveConfig(file(batched), {}).agents;
     assert.equal(agent?.amqp.prefetchCount, 50, "batch_size 10 × workers 5");
     assert.equal(agent?.amqp.requestedPrefetchCount, 10);
     const unlimited = seedAgent({ amqp: { prefetch_count: 0 } });
-    assert.equal(resolveConfig(file(unlimited), {}).agents[0]?.amqp.prefetchCount, 0);
+    assert.equal(
+      resolveConfig(file(unlimited), {}).agents[0]?.amqp.prefetchCount,
+      100,
+      "KrakenD's unlimited prefetch becomes the agent's backlog limit: qos is the back-pressure",
+    );
   });
 
   it("accepts KrakenD's comment keys in every section", () => {
@@ -172,7 +202,7 @@ describe("resolveConfig rejects bad input with the JSON path and the expected fo
     [
       "a health interval under 1s",
       file(seedAgent({ agent: { connection: { health_interval: "500ms" } } })),
-      /connection\.health_interval: must be at least 1000ms/,
+      /connection\.health_interval: must be at least 1s/,
     ],
     [
       "a non-AMQP host",
