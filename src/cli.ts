@@ -69,6 +69,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const where = values["http-address"] !== undefined ? "--http-address" : "AMQP_LAMBDA_AGENT_HTTP_ADDRESS";
     Object.assign(config.options.http, splitAddress(httpAddress, where), { enabled: true });
   }
+  // EMF lines are for CloudWatch: "auto" means on when running on ECS.
+  if (config.options.emf.enabled === "auto")
+    config.options.emf.enabled = Boolean(env.ECS_CONTAINER_METADATA_URI_V4);
   // TLS files are read now, so a missing one is a config error before anything starts.
   const tls = new Map<string, TlsMaterial>(
     config.agents.map((agent) => [agent.name, readTlsMaterial(agent, env)]),

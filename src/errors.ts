@@ -31,13 +31,5 @@ export class ConfigError extends AgentError {
   }
 }
 
-/** Turns anything that was thrown into an `Error` so it can be logged and inspected safely. */
-export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  if (typeof thrown === "string") return new Error(thrown);
-  try {
-    return new Error(`non-error thrown: ${JSON.stringify(thrown)}`);
-  } catch {
-    return new Error(`non-error thrown: ${String(thrown)}`);
-  }
-}
+/** Turns anything that was thrown into an `Error` (the one conversion, shared with the middleware). */
+export { toError } from "./shared/to-error.js";

@@ -1,10 +1,11 @@
 // A test and demo function written for Amazon MQ's RabbitMQ event: it reads rmqMessagesByQueue and
 // decodes `data` by hand, exactly as a handler deployed behind Amazon MQ's own trigger would.
-// Each message body may steer it: {"fail":"always"|"once"|"items"|"timeout"|"until-fixed", "sleepMs": n}
+// Each message body may steer it: {"fail":"always"|"once"|"items"|"timeout"|"until-fixed"|"times",
+// "times": n (with "times": fail the first n invocations), "sleepMs": n}
 // ("until-fixed" fails until the file PROBE_DIR/<queue>.fixed exists).
 // Every invocation is recorded (one JSON line per message) under PROBE_DIR/<queue>.jsonl.
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.env.PROBE_DIR || "/tmp/amqp-lambda-agent-probe";
@@ -34,6 +35,13 @@ export const handler = async (event) => {
         throwNow ??= new Error(`message ${body.id} fails until the function is fixed`);
       }
       if (body.fail === "items") failures.push({ itemIdentifier: message.deliveryTag });
+      if (body.fail === "times") {
+        const counter = join(dir, `${queue}.${body.id}.count`);
+        const seen = existsSync(counter) ? Number(readFileSync(counter, "utf8")) : 0;
+        writeFileSync(counter, String(seen + 1));
+        if (seen < (body.times ?? 1))
+          throwNow ??= new Error(`message ${body.id} fails ${body.times} time(s)`);
+      }
       if (body.fail === "once" || body.fail === "timeout") {
         const marker = join(dir, `${queue}.${body.id}.seen`);
         if (!existsSync(marker)) {

@@ -23,3 +23,8 @@ export const AGENT_HEADERS = {
 
 /** Headers RabbitMQ routes by (extra routing keys): never copied into a publish of the agent. */
 export const ROUTING_HEADERS = ["CC", "BCC"] as const;
+
+/** A header of the message itself (a `__proto__` header table must not lend it inherited ones). */
+export function ownHeader(headers: Record<string, unknown> | undefined, name: string): unknown {
+  return headers && Object.hasOwn(headers, name) ? headers[name] : undefined;
+}

@@ -22,6 +22,7 @@ import { MessageBody } from "./message-body.js";
 import { orderLane } from "./order-key.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { retryState } from "./retry-route.js";
+import { canGiveBack } from "./settlement.js";
 import { Settler } from "./settler.js";
 import { startupWarnings } from "./startup-warnings.js";
 
@@ -226,10 +227,10 @@ export class Agent {
     await this.connection.stopConsuming();
     const drained = await this.dispatcher.drain(drainTimeoutMs);
     if (!drained) {
-      const left = this.dispatcher.abandon();
+      const left = this.dispatcher.leaveUnfinished();
       this.log.warn(
         { held: left, drainTimeoutMs },
-        this.config.amqp.autoAck
+        !canGiveBack(this.config.amqp)
           ? `drain timeout: ${left} auto_ack message(s) unfinished; the broker no longer has them: they are lost`
           : `drain timeout: closing with ${left} message(s) unsettled; the broker redelivers them`,
       );
@@ -245,7 +246,7 @@ export class Agent {
     const delivery = { message, session, receivedAt: performance.now() };
     const { amqp, consumer, lambda } = this.config;
     // A session that opened while the agent was closing: never invoked, handed back.
-    if (this.state === "closed" || (this.state === "draining" && !amqp.autoAck)) {
+    if (this.state === "closed" || (this.state === "draining" && canGiveBack(amqp))) {
       if (!session.giveBack(message)) this.metrics.unsettled.inc();
       else this.metrics.returned.inc();
       return;
@@ -396,7 +397,7 @@ export class Agent {
 
   private releaseIfHeldTooLong(): void {
     const { amqp } = this.config;
-    if (this.breaker.state === "closed" || amqp.autoAck) return;
+    if (this.breaker.state === "closed" || !canGiveBack(amqp)) return;
     const oldest = this.dispatcher.oldestReceivedAt;
     if (oldest === undefined || performance.now() - oldest < amqp.consumerTimeoutMs * RELEASE_AT_SHARE)
       return;

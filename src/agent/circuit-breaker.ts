@@ -19,6 +19,7 @@ export class CircuitBreaker {
   private openedAt = 0;
   /** Latest outcome per message within the window: true = failed. */
   private readonly recent = new Map<number, { failed: boolean; at: number }>();
+  private prunedAt = 0;
 
   constructor(
     private readonly config: CircuitBreakerConfig,
@@ -54,11 +55,12 @@ export class CircuitBreaker {
     if (this.current === "open") this.change("half_open", "probing with one invocation");
   }
 
-  /** An invocation succeeded for these messages. */
+  /** An invocation succeeded for these messages (any success closes the breaker: the platform works). */
   recordSuccess(messageIds: readonly number[]): void {
     this.consecutiveSystemic = 0;
     const at = this.now();
     for (const id of messageIds) this.recent.set(id, { failed: false, at });
+    this.prune(at);
     if (this.current !== "closed") {
       this.probeIntervalMs = this.config.probeIntervalMs;
       this.change("closed", "an invocation succeeded");
@@ -67,10 +69,14 @@ export class CircuitBreaker {
 
   /**
    * An invocation failed with a platform error. `evidence` is false for a throttle that says nothing
-   * new (the call started before the concurrency was last lowered).
+   * new (the call started before the concurrency was last lowered). `probe`: it was the probe (while
+   * half-open, only the probe's result counts; an older call failing late says nothing new).
    */
-  recordSystemic(reason: string, evidence = true): void {
-    if (this.probeFailed(reason)) return;
+  recordSystemic(reason: string, evidence = true, probe = false): void {
+    if (this.current === "half_open") {
+      if (probe) this.probeFailed(reason);
+      return;
+    }
     if (!evidence) return;
     this.consecutiveSystemic += 1;
     if (this.current === "closed" && this.consecutiveSystemic >= this.config.failureThreshold) {
@@ -78,13 +84,21 @@ export class CircuitBreaker {
     }
   }
 
-  /** Function errors or timeouts for these messages. */
-  recordFunctionErrors(messageIds: readonly number[], reason: string): void {
-    if (this.probeFailed(reason)) return;
+  /**
+   * Function errors or timeouts. `evidence` names what failed: each message of a partial batch
+   * failure, or one message for an invocation that failed as a whole (one thrown batch is one piece
+   * of evidence, not `batch_size` pieces).
+   */
+  recordFunctionErrors(evidence: readonly number[], reason: string, probe = false): void {
+    if (this.current === "half_open") {
+      if (probe) this.probeFailed(reason);
+      return;
+    }
     const at = this.now();
-    for (const id of messageIds) this.recent.set(id, { failed: true, at });
+    for (const id of evidence) this.recent.set(id, { failed: true, at });
     if (this.current !== "closed") return;
-    const { failed, total } = this.windowCounts(at);
+    this.prune(at, true);
+    const { failed, total } = this.windowCounts();
     if (total >= this.config.functionErrorMinMessages && failed >= total * this.config.functionErrorRatio) {
       this.open(
         `function errors on ${failed} of ${total} messages within ${this.config.windowMs}ms: ${reason}`,
@@ -96,18 +110,16 @@ export class CircuitBreaker {
    * An invocation that says nothing about the platform (the probe's message was bad on its own, or
    * its channel closed): a probe is tried again at once with another message.
    */
-  recordInconclusive(): void {
-    if (this.current !== "half_open") return;
+  recordInconclusive(probe = true): void {
+    if (this.current !== "half_open" || !probe) return;
     this.nextProbeAt = this.now();
     this.change("open", "the probe was inconclusive; probing again");
   }
 
-  private probeFailed(reason: string): boolean {
-    if (this.current !== "half_open") return false;
+  private probeFailed(reason: string): void {
     this.probeIntervalMs = Math.min(this.config.maxProbeIntervalMs, this.probeIntervalMs * 2);
     this.nextProbeAt = this.now() + this.probeIntervalMs;
     this.change("open", `the probe failed: ${reason}`);
-    return true;
   }
 
   private open(reason: string): void {
@@ -119,15 +131,18 @@ export class CircuitBreaker {
     this.change("open", reason);
   }
 
-  private windowCounts(at: number): { failed: number; total: number } {
-    let failed = 0;
+  /** Forgets outcomes older than the window (at most twice per window, unless `force`). */
+  private prune(at: number, force = false): void {
+    if (!force && at - this.prunedAt < this.config.windowMs / 2) return;
+    this.prunedAt = at;
     for (const [id, entry] of this.recent) {
-      if (at - entry.at > this.config.windowMs) {
-        this.recent.delete(id);
-        continue;
-      }
-      if (entry.failed) failed += 1;
+      if (at - entry.at > this.config.windowMs) this.recent.delete(id);
     }
+  }
+
+  private windowCounts(): { failed: number; total: number } {
+    let failed = 0;
+    for (const entry of this.recent.values()) if (entry.failed) failed += 1;
     return { failed, total: this.recent.size };
   }
 

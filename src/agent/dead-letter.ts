@@ -1,6 +1,6 @@
 import type { ConsumeMessage, Message, Options } from "amqplib";
 import type { Origin } from "../lambda/event.js";
-import { AGENT_HEADERS } from "./agent-headers.js";
+import { AGENT_HEADERS, ownHeader } from "./agent-headers.js";
 import type { Failure } from "./failure.js";
 import { republishHeaders } from "./republish-headers.js";
 
@@ -82,12 +82,12 @@ export function redriveOptions(
   message: Message,
 ): { exchange: string; routingKey: string; options: Options.Publish } | undefined {
   const headers = message.properties.headers ?? {};
-  const exchange = headers[AGENT_HEADERS.exchange];
-  const routingKey = headers[AGENT_HEADERS.routingKey];
+  const exchange = ownHeader(headers, AGENT_HEADERS.exchange);
+  const routingKey = ownHeader(headers, AGENT_HEADERS.routingKey);
   if (typeof exchange !== "string" || typeof routingKey !== "string") return undefined;
   const kept = republishHeaders(headers);
   for (const name of REDRIVE_REMOVES) delete kept[name];
-  const deliveryMode = headers[AGENT_HEADERS.deliveryMode];
+  const deliveryMode = ownHeader(headers, AGENT_HEADERS.deliveryMode);
   const { headers: _old, expiration: _e, userId: _u, deliveryMode: _d, ...rest } = message.properties;
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rest)) if (value !== undefined) options[key] = value;

@@ -112,10 +112,10 @@ export class Dispatcher {
   }
 
   /** After a drain timeout: what is still held will not be finished (with `auto_ack`, it is lost). */
-  abandon(): number {
+  leaveUnfinished(): number {
     const left = this.held.takeWaiting();
     if (left.length > 0) {
-      if (this.config.amqp.autoAck) this.metrics.lost.inc(left.length);
+      if (!canGiveBack(this.config.amqp)) this.metrics.lost.inc(left.length);
       else this.settler.unsettled(left.length);
     }
     clearTimeout(this.timer);
@@ -205,7 +205,7 @@ export class Dispatcher {
   }
 
   private onReport(batch: readonly Held[], report: InvocationReport, probe: boolean): void {
-    if (report.call) this.observeCall(report);
+    if (report.call) this.observeCall(report, probe);
     else if (probe) this.breaker.recordInconclusive();
     const now = performance.now();
     const failedLanes = new Set<string>();
@@ -262,7 +262,7 @@ export class Dispatcher {
   }
 
   /** Feeds the circuit breaker and the concurrency limit with what the Invoke call said. */
-  private observeCall(report: InvocationReport): void {
+  private observeCall(report: InvocationReport, probe: boolean): void {
     const call = report.call;
     if (!call) return;
     const { outcome, startedAt } = call;
@@ -274,9 +274,10 @@ export class Dispatcher {
     }
     if (outcome.kind === "ok") {
       this.limit.succeeded();
-      if (failed.length > 0) this.breaker.recordFunctionErrors(failed, "items reported as failed");
+      // Items reported failed (or a response that fails the batch) count per message.
+      if (failed.length > 0) this.breaker.recordFunctionErrors(failed, "items reported as failed", probe);
       if (succeeded.length > 0) this.breaker.recordSuccess(succeeded);
-      else if (failed.length === 0) this.breaker.recordInconclusive();
+      else if (failed.length === 0) this.breaker.recordInconclusive(probe);
       return;
     }
     const scope = failureScope(outcome);
@@ -284,11 +285,12 @@ export class Dispatcher {
     if (scope === "systemic") {
       const evidence = outcome.kind === "throttled" ? this.limit.throttled(startedAt) : true;
       this.metrics.concurrencyLimit.set(this.limit.limit);
-      this.breaker.recordSystemic(reason, evidence);
+      this.breaker.recordSystemic(reason, evidence, probe);
     } else if (scope === "ambiguous") {
-      this.breaker.recordFunctionErrors(failed, reason);
+      // The whole invocation failed (thrown, timed out): one piece of evidence, whatever the batch size.
+      this.breaker.recordFunctionErrors(failed.slice(0, 1), reason, probe);
     } else {
-      this.breaker.recordInconclusive();
+      this.breaker.recordInconclusive(probe);
     }
   }
 

@@ -57,7 +57,7 @@ function decodeValue(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((item) => decodeValue(item, depth + 1) ?? null);
   const typed = value as { "!"?: unknown; value?: unknown };
   if (Object.hasOwn(typed, "!") && Object.hasOwn(typed, "value") && Object.keys(typed).length === 2) {
-    return decodeValue(typed.value, depth);
+    return decodeValue(typed.value, depth + 1);
   }
   return decodeTable(value, depth);
 }

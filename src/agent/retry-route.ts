@@ -1,6 +1,6 @@
 import type { ConsumeMessage, Options } from "amqplib";
 import type { Origin } from "../lambda/event.js";
-import { AGENT_HEADERS } from "./agent-headers.js";
+import { AGENT_HEADERS, ownHeader } from "./agent-headers.js";
 import { copyOptions } from "./dead-letter.js";
 
 /** Where a message stands in the broker-side retry schedule (`retry_delays`). */
@@ -22,12 +22,16 @@ const MAX_NAME_BYTES = 255;
  */
 export function retryState(message: ConsumeMessage, rounds: number): RetryState {
   const headers = message.properties.headers;
-  const round = headers ? Math.min(rounds, wholeNumber(headers[AGENT_HEADERS.retryCount])) : 0;
-  if (!headers || round === 0) return { round: 0, attemptsBefore: 0, origin: undefined };
-  const exchange = headers[AGENT_HEADERS.exchange];
-  const routingKey = headers[AGENT_HEADERS.routingKey];
+  const round = Math.min(rounds, wholeNumber(ownHeader(headers, AGENT_HEADERS.retryCount)));
+  if (round === 0) return { round: 0, attemptsBefore: 0, origin: undefined };
+  const exchange = ownHeader(headers, AGENT_HEADERS.exchange);
+  const routingKey = ownHeader(headers, AGENT_HEADERS.routingKey);
   const origin = isName(exchange) && isName(routingKey) ? { exchange, routingKey } : undefined;
-  return { round, attemptsBefore: Math.min(1_000_000, wholeNumber(headers[AGENT_HEADERS.attempts])), origin };
+  return {
+    round,
+    attemptsBefore: Math.min(1_000_000, wholeNumber(ownHeader(headers, AGENT_HEADERS.attempts))),
+    origin,
+  };
 }
 
 /** The copy that goes to a retry queue: one more round, where it came from, attempts so far. */

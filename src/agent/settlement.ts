@@ -66,3 +66,13 @@ export function finishAfterChannelLoss(amqp: Amqp): boolean {
 export function canGiveBack(amqp: Amqp): boolean {
   return !amqp.autoAck;
 }
+
+/** After the broker confirmed a copy (dead letter, retry): ack the original; nothing with `auto_ack`. */
+export function afterCopy(amqp: Amqp): "ack" | "none" {
+  return amqp.autoAck ? "none" : "ack";
+}
+
+/** A copy could not be published: the original goes back to the queue; with `auto_ack` it is lost. */
+export function whenCopyFails(amqp: Amqp): "give_back" | "lost" {
+  return amqp.autoAck ? "lost" : "give_back";
+}

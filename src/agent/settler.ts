@@ -10,7 +10,13 @@ import type { Held } from "./delivery.js";
 import type { Failure } from "./failure.js";
 import { delay } from "./rate-limiter.js";
 import { retryOptions } from "./retry-route.js";
-import { decideSettlement, type Finish, finishAfterChannelLoss } from "./settlement.js";
+import {
+  afterCopy,
+  decideSettlement,
+  type Finish,
+  finishAfterChannelLoss,
+  whenCopyFails,
+} from "./settlement.js";
 
 /**
  * Carries out `decideSettlement` on the channel that delivered the message. A message whose channel
@@ -100,7 +106,7 @@ export class Settler {
     const session = finishAfterChannelLoss(amqp) && !own.alive ? (this.liveSession() ?? own) : own;
     const { message } = held.delivery;
     if (!session.alive) {
-      if (amqp.autoAck) return this.lost(held, failure);
+      if (whenCopyFails(amqp) === "lost") return this.lost(held, failure);
       return this.unsettled();
     }
     let result: "confirmed" | "unroutable";
@@ -112,9 +118,9 @@ export class Settler {
         this.log,
         `copy-failed:${action}`,
         { err: error, action },
-        `could not publish a failed message (${action}): ${error.message}; ${amqp.autoAck ? "with auto_ack it is lost" : "it goes back to the queue"}`,
+        `could not publish a failed message (${action}): ${error.message}; ${whenCopyFails(amqp) === "lost" ? "with auto_ack it is lost" : "it goes back to the queue"}`,
       );
-      if (amqp.autoAck) return this.lost(held, failure);
+      if (whenCopyFails(amqp) === "lost") return this.lost(held, failure);
       return this.count(own.giveBack(message), this.metrics.returned);
     }
     if (result === "unroutable") {
@@ -124,7 +130,7 @@ export class Settler {
         { action, exchange: amqp.agentExchange, routingKey: copy.routingKey },
         `the agent's exchange "${amqp.agentExchange}" routes "${copy.routingKey}" nowhere (binding missing?): the failed message is not acked and goes back to the queue after ${amqp.requeueDelayMs}ms`,
       );
-      if (amqp.autoAck) return this.lost(held, failure);
+      if (whenCopyFails(amqp) === "lost") return this.lost(held, failure);
       await delay(amqp.requeueDelayMs);
       return this.count(own.giveBack(message), this.metrics.returned);
     }
@@ -136,8 +142,7 @@ export class Settler {
       { errorType: failure.errorType, attempts, action },
       `message ${copy.what} after ${attempts} attempt(s): ${failure.errorType}: ${failure.message}`,
     );
-    if (amqp.autoAck) return;
-    this.count(own.ack(message), this.metrics.acked);
+    if (afterCopy(amqp) === "ack") this.count(own.ack(message), this.metrics.acked);
   }
 
   private lost(held: Held, failure: Failure | undefined): void {

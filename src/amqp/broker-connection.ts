@@ -1,11 +1,11 @@
 import { EventEmitter } from "node:events";
 import amqplib, { type ChannelModel } from "amqplib";
-import { reconnectDelayMs } from "../backoff.js";
 import type { AgentConfig } from "../config/types.js";
 import { AgentError, toError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { nodeAddress, socketOptions, type TlsMaterial } from "./connect-options.js";
 import { ConsumerSession, type SessionEvents } from "./consumer-session.js";
+import { HostRotation } from "./host-rotation.js";
 
 export type ConnectionState = "idle" | "connecting" | "connected" | "backing-off" | "closing" | "closed";
 
@@ -37,7 +37,6 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private state: ConnectionState = "idle";
   private model: ChannelModel | undefined;
   private session: ConsumerSession | undefined;
-  private nextIndex = 0;
   private connectedOnce = false;
   private failedAttempts = 0;
   private lastNodeIndex: number | undefined;
@@ -99,58 +98,49 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   }
 
   private async run(): Promise<void> {
-    const { urls } = this.config.amqp;
-    let round = 0;
+    const { connection, amqp } = this.config;
+    const rotation = new HostRotation(amqp.urls.length, connection.maxRetries, connection.backoffStrategy);
     let lastError: Error = new Error("not connected yet");
     while (!this.closing) {
-      // One round: every node once, starting with the next one.
-      for (let tried = 0; tried < urls.length && !this.closing; tried++) {
-        const index = this.nextIndex;
-        this.nextIndex = (index + 1) % urls.length;
-        const outcome = await this.connectTo(index);
-        if (outcome === "fatal") return;
-        if (outcome === "connected") {
-          round = 0;
-          tried = -1;
-          // Lost: on to the next node at once.
-          continue;
-        }
-        lastError = outcome;
-      }
-      if (this.closing) return;
-      const maxRetries = this.config.connection.maxRetries;
-      if (round >= maxRetries) {
+      const outcome = await this.connectTo(rotation.next());
+      if (outcome === "fatal" || this.closing) return;
+      if (outcome instanceof Error) lastError = outcome;
+      const step =
+        outcome === "lasted" || outcome === "dropped"
+          ? rotation.connectionEnded(outcome === "lasted")
+          : rotation.attemptFailed();
+      if (step.action === "give_up") {
         this.state = "closed";
         this.emit(
           "failed",
           new AgentError(
             "BROKER_UNREACHABLE",
-            `gave up connecting to ${this.describeNodes()} after ${round + 1} round(s) (connection.max_retries ${maxRetries}): ${lastError.message}`,
+            `gave up connecting to ${this.describeNodes()} after ${step.rounds} round(s) (connection.max_retries ${connection.maxRetries}): ${lastError.message}`,
             { cause: lastError },
           ),
         );
         return;
       }
-      const delayMs = reconnectDelayMs(this.config.connection.backoffStrategy, round);
-      round += 1;
-      this.emit("reconnecting", { round, delayMs, error: lastError });
-      this.state = "backing-off";
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delayMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      if (step.action === "wait") {
+        this.emit("reconnecting", { round: step.round, delayMs: step.delayMs, error: lastError });
+        this.state = "backing-off";
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, step.delayMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
     }
   }
 
   /**
-   * One attempt at one node: resolves when that connection is over: `"connected"` after a connection
-   * that lasted, the error otherwise.
+   * One attempt at one node: resolves when that connection is over (`"lasted"`, or `"dropped"` when
+   * it ended at once), with the error when there was none, or `"fatal"` when the agent must stop.
    */
-  private async connectTo(index: number): Promise<"connected" | "fatal" | Error> {
+  private async connectTo(index: number): Promise<"lasted" | "dropped" | "fatal" | Error> {
     const url = this.config.amqp.urls[index] as string;
     const node = nodeAddress(url);
     if (this.closing) return new Error("closing");
@@ -205,8 +195,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     const reason = await closed;
     session.lose(reason);
     this.model = undefined;
-    // A connection that drops at once (a node that accepts and closes) must not spin without backoff.
-    return performance.now() - connectedAt >= STABLE_CONNECTION_MS ? "connected" : reason;
+    return performance.now() - connectedAt >= STABLE_CONNECTION_MS ? "lasted" : "dropped";
   }
 
   private onSessionLost(lost: ConsumerSession, model: ChannelModel, reason: Error): void {

@@ -77,10 +77,21 @@ export class ConsumerSession {
   setDesired(desired: DesiredConsumer): Promise<void> {
     if (this.state === "lost" || this.desired === "stopped") return this.reconciling ?? Promise.resolve();
     this.desired = desired;
-    this.reconciling ??= this.reconcile().finally(() => {
+    this.reconciling ??= this.reconcile().then(() => {
       this.reconciling = undefined;
+      // A request that came after the loop's last check, while it was ending: go again.
+      if (this.settled()) return;
+      return this.setDesired(this.desired);
     });
     return this.reconciling;
+  }
+
+  /** Whether the consumer is where the owner wants it (or can go nowhere). */
+  private settled(): boolean {
+    if (this.state === "lost" || this.state === "stopped") return true;
+    return this.desired === "consuming"
+      ? this.state === "consuming"
+      : this.state === "paused" && this.desired === "paused";
   }
 
   /** Marks the session dead (its delivery tags with it) and tells the owner once. */

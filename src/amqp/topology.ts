@@ -24,11 +24,14 @@ export interface TopologyPlan {
 }
 
 /**
- * Arguments of a retry queue: quorum when the consumed queue is (so a retry survives the loss of a
- * node), dead-lettering at least once (a quorum queue's default is at most once).
+ * The agent's own queues are quorum queues when the consumed queue is one, so the loss of a node
+ * neither loses a dead letter or a waiting retry nor blocks the agent (a classic queue whose node is
+ * down cannot be declared). Retry queues dead-letter at least once (a quorum queue's default is at
+ * most once).
  */
-function retryQueueType(config: AgentConfig): Record<string, unknown> {
+function ownQueueType(config: AgentConfig, retry: boolean): Record<string, unknown> {
   if (config.amqp.queueArguments["x-queue-type"] !== "quorum") return {};
+  if (!retry) return { "x-queue-type": "quorum" };
   return {
     "x-queue-type": "quorum",
     "x-dead-letter-strategy": "at-least-once",
@@ -39,16 +42,19 @@ function retryQueueType(config: AgentConfig): Record<string, unknown> {
 export function topologyPlan(config: AgentConfig): TopologyPlan {
   const { amqp } = config;
   const agentQueues: TopologyPlan["agentQueues"] = [];
-  // The dead-letter queue stays a classic durable queue, as earlier versions declared it.
   if (amqp.failurePolicy === "dead_letter") {
-    agentQueues.push({ name: amqp.deadLetterQueue, routingKey: DEAD_LETTER_ROUTING_KEY, arguments: {} });
+    agentQueues.push({
+      name: amqp.deadLetterQueue,
+      routingKey: DEAD_LETTER_ROUTING_KEY,
+      arguments: ownQueueType(config, false),
+    });
   }
   for (const step of amqp.retrySteps) {
     agentQueues.push({
       name: step.queue,
       routingKey: step.routingKey,
       arguments: {
-        ...retryQueueType(config),
+        ...ownQueueType(config, true),
         "x-message-ttl": step.delayMs,
         // Back to the consumed queue only (the default exchange routes by queue name).
         "x-dead-letter-exchange": "",

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { Agent } from "../agent/agent.js";
 import type { TlsMaterial } from "../amqp/connect-options.js";
 import type { LoadedConfig } from "../config/types.js";
+import { startEmfReporter } from "../observability/emf-reporter.js";
 import { startHealthServer } from "../observability/health-server.js";
 import { agentLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
@@ -50,6 +51,11 @@ export async function runAgents(
     );
   }
   const stopSummary = startSummary(agents, loggers, metrics, config.options.summaryIntervalMs);
+  // "auto" was settled by the caller (the CLI knows the environment).
+  const stopEmf =
+    config.options.emf.enabled === true
+      ? startEmfReporter(agents, config.options.emf, (line) => process.stdout.write(line))
+      : () => undefined;
   let stopping: Promise<void> | undefined;
   let resolveFinished: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => {
@@ -58,6 +64,7 @@ export async function runAgents(
   const stop = (drainTimeoutMs?: number) => {
     stopping ??= (async () => {
       stopSummary();
+      stopEmf();
       await Promise.all(agents.map((a) => a.stop(drainTimeoutMs)));
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       server?.closeAllConnections();

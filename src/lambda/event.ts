@@ -154,7 +154,7 @@ function encodeValue(value: unknown, depth: number): RabbitMQHeaderValue {
   // amqplib hands typed values as { "!": type, value } (a decimal, a timestamp).
   const typed = value as { "!"?: unknown; value?: unknown };
   if (Object.hasOwn(typed, "!") && Object.hasOwn(typed, "value") && Object.keys(typed).length === 2) {
-    return encodeValue(typed.value, depth);
+    return encodeValue(typed.value, depth + 1);
   }
   return encodeTable(value, depth);
 }

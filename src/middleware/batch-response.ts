@@ -1,6 +1,6 @@
 import type { RabbitMQBatchItemFailure, RabbitMQBatchResponse } from "../event/rabbitmq-event.js";
+import { toError } from "../shared/to-error.js";
 import type { AnyParsedRabbitMQRecord } from "./parsed-event-types.js";
-import { toError } from "./to-error.js";
 
 /** Called once per failed record, with the error it failed with. */
 export type RabbitMQRecordFailureLogger = (error: Error, record: AnyParsedRabbitMQRecord) => void;

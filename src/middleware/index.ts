@@ -16,6 +16,7 @@ export type {
   RabbitMQHeaderValue,
   RabbitMQMessage,
 } from "../event/rabbitmq-event.js";
+export { toError } from "../shared/to-error.js";
 export {
   failureOf,
   logRecordFailure,
@@ -47,4 +48,3 @@ export {
   type RabbitMQPartialBatchHandlerResult,
   rabbitMQPartialBatchFailure,
 } from "./rabbitmq-partial-batch-failure.js";
-export { toError } from "./to-error.js";

@@ -4,10 +4,10 @@ import type {
   RabbitMQEvent,
   RabbitMQMessage,
 } from "../event/rabbitmq-event.js";
+import { toError } from "../shared/to-error.js";
 import { type RabbitMQFailureLoggingOptions, toBatchResponse } from "./batch-response.js";
 import { recordsOf } from "./parse-event.js";
 import type { ParsedRabbitMQEvent, RabbitMQRecord } from "./parsed-event-types.js";
-import { toError } from "./to-error.js";
 
 /** Processes one record; throwing (or rejecting) with any value marks that record as failed. */
 export type RabbitMQRecordFunction<

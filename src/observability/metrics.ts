@@ -170,8 +170,14 @@ export class Metrics {
     const results = Object.fromEntries(
       RESULTS.map((outcome) => [outcome, this.invocations.labels({ agent, outcome })]),
     );
-    const bind = <T extends { labels(labels: { agent: string }): unknown }>(metric: T) =>
-      metric.labels(labels) as ReturnType<T["labels"]>;
+    // Every counter starts at 0 for the agent: an alert's increase() sees the first dead letter too.
+    const bind = <T extends { labels(labels: { agent: string }): unknown }>(metric: T) => {
+      const bound = metric.labels(labels) as ReturnType<T["labels"]>;
+      if (metric instanceof Counter) (bound as { inc(n: number): void }).inc(0);
+      return bound;
+    };
+    for (const result of Object.values(results)) result.inc(0);
+    this.invocationDuration.zero(labels);
     return {
       received: bind(this.received),
       succeeded: bind(this.succeeded),

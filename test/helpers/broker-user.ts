@@ -8,13 +8,31 @@ export interface BrokerUser {
   remove(): Promise<void>;
 }
 
-/** `rabbitmqctl add_user <prefix>-<random> <random>` with full permissions on vhost `/`. */
-export async function createBrokerUser(prefix: string): Promise<BrokerUser> {
+/**
+ * `rabbitmqctl add_user <prefix>-<random> <random>` with permissions on vhost `/` (configure, write,
+ * read regular expressions; full by default).
+ */
+export async function createBrokerUser(
+  prefix: string,
+  permissions: { configure: string; write: string; read: string } = {
+    configure: ".*",
+    write: ".*",
+    read: ".*",
+  },
+): Promise<BrokerUser> {
   const name = `${prefix}-${randomBytes(4).toString("hex")}`;
   // Hex only: safe in a URL without escaping, and long enough never to occur by chance.
   const password = `pw${randomBytes(16).toString("hex")}`;
   await rabbitmqctl("add_user", name, password);
-  await rabbitmqctl("set_permissions", "-p", "/", name, ".*", ".*", ".*");
+  await rabbitmqctl(
+    "set_permissions",
+    "-p",
+    "/",
+    name,
+    permissions.configure,
+    permissions.write,
+    permissions.read,
+  );
   return {
     name,
     password,

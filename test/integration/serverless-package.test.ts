@@ -177,9 +177,10 @@ describe("serverless package of the example service (serverless.yml)", () => {
           .join("/"),
       ),
     );
-    assert.deepEqual([...tops].sort(), ["dist/middleware", "examples", "package.json"]);
+    assert.deepEqual([...tops].sort(), ["dist/middleware", "dist/shared", "examples", "package.json"]);
     assert.ok(entries.includes("examples/handlers/orders.mjs"));
     assert.ok(entries.includes("dist/middleware/index.js"));
+    assert.ok(entries.includes("dist/shared/to-error.js"), "what the middleware imports is packaged with it");
   });
 
   it("the ECS service scales with the work: target tracking, no fixed DesiredCount", () => {

@@ -28,8 +28,9 @@ export function createSdkInvoker(
   const client = new LambdaClient({
     ...lambdaClientConfig(options, env),
     requestHandler: new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: sockets, noDelay: true }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: sockets, noDelay: true }),
+      // Node's agents set TCP_NODELAY on their sockets by default.
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: sockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: sockets }),
       connectionTimeout: CONNECT_TIMEOUT_MS,
     }),
     ...overrides,

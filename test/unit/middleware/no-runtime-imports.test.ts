@@ -15,15 +15,32 @@ function moduleStatements(source: string): { statement: string; specifier: strin
   }));
 }
 
+/** Dependency-free helpers the middleware shares with the agent (checked below to stay so). */
+const SHARED = /^\.\.\/shared\/[a-z-]+\.js$/;
+
 describe("src/middleware has no runtime dependencies", () => {
+  it("the shared modules it imports import nothing at run time", () => {
+    const sharedDir = fileURLToPath(new URL("../../../src/shared/", import.meta.url));
+    for (const name of readdirSync(sharedDir)) {
+      const source = readFileSync(join(sharedDir, name), "utf8");
+      for (const { statement, specifier } of moduleStatements(source)) {
+        assert.ok(
+          /^(?:import|export)\s+type\b/.test(statement),
+          `shared/${name}: runtime import of "${specifier}"`,
+        );
+      }
+    }
+  });
+
   it("has source files", () => assert.ok(files.includes("index.ts") && files.length > 5, files.join(",")));
   for (const name of files) {
     it(name, () => {
       const source = readFileSync(join(dir, name), "utf8");
       for (const { statement, specifier } of moduleStatements(source)) {
         const typeOnly = /^(?:import|export)\s+type\b/.test(statement);
-        assert.ok(typeOnly || specifier.startsWith("./"), `${name}: runtime import of "${specifier}"`);
-        if (specifier.startsWith("./")) assert.match(specifier, /\.js$/, `${name}: "${specifier}" needs .js`);
+        const local = specifier.startsWith("./") || SHARED.test(specifier);
+        assert.ok(typeOnly || local, `${name}: runtime import of "${specifier}"`);
+        if (local) assert.match(specifier, /\.js$/, `${name}: "${specifier}" needs .js`);
       }
       assert.doesNotMatch(source, /^import\s+["']/m, `${name}: side-effect import`);
       assert.doesNotMatch(source, /\bimport\s*\(|\brequire\s*\(/, `${name}: dynamic import or require`);

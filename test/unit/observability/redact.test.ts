@@ -30,3 +30,30 @@ describe("LogThrottle", () => {
     assert.equal(throttle.admit("k"), 2);
   });
 });
+
+describe("redaction of host lists", () => {
+  it("masks every URL's password in a list, whatever the password holds", () => {
+    const urls = [
+      "amqp://a:p1-secret@n1:5672/",
+      "amqps://b:p%40ss@n2:5671/vh",
+      "amqp://c:raw@at@n3:5672/",
+      "amqp://d:x@n4/",
+      "amqp://n5:5672/",
+    ];
+    const scrubber = new SecretScrubber();
+    const text = scrubber.scrub(JSON.stringify({ host: urls }));
+    assert.equal(
+      text,
+      JSON.stringify({
+        host: [
+          "amqp://a:***@n1:5672/",
+          "amqps://b:***@n2:5671/vh",
+          "amqp://c:***@n3:5672/",
+          "amqp://d:***@n4/",
+          "amqp://n5:5672/",
+        ],
+      }),
+    );
+    for (const url of urls) assert.doesNotMatch(redactUrl(url), /p1-secret|p%40ss|raw@at|:x@/);
+  });
+});
