@@ -51,7 +51,20 @@ export const amqpUrl = z.string({ error: AMQP_URL_HINT }).refine(
   { error: AMQP_URL_HINT },
 );
 
-/** KrakenD's single URL, or a list of cluster nodes' URLs. */
-export const amqpHosts = z.union([amqpUrl, z.array(amqpUrl).min(1, { error: "list at least one URL" })], {
-  error: `${AMQP_URL_HINT}, or a list of them (one per cluster node)`,
-});
+/**
+ * KrakenD's single URL, or a list of cluster nodes' URLs. A string holding a JSON array (a broker
+ * secret with several URLs, whose passwords may contain commas) is that list.
+ */
+export const amqpHosts = z.preprocess(
+  (value) => {
+    if (typeof value !== "string" || !value.trimStart().startsWith("[")) return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  },
+  z.union([amqpUrl, z.array(amqpUrl).min(1, { error: "list at least one URL" })], {
+    error: `${AMQP_URL_HINT}, or a list of them (one per cluster node)`,
+  }),
+);

@@ -84,7 +84,7 @@ export function scrubServiceState(serverless: ServerlessLike): void {
   const options = readPluginOptions(serverless.service.custom);
   const events = collectAmqpEvents(serverless);
   const secrets: string[] = [];
-  for (const host of [options.host, ...events.map((event) => event.fields.host)]) {
+  for (const host of [options.host, ...events.flatMap((event) => hostList(event.fields.host))]) {
     const password = typeof host === "string" ? urlPassword(host) : undefined;
     if (password !== undefined) secrets.push(password);
   }
@@ -165,4 +165,9 @@ function fargateEnv(options: PluginOptions, env: NodeJS.ProcessEnv): NodeJS.Proc
 function metricsService(serverless: ServerlessLike): string {
   const stage = serverless.getProvider?.("aws").getStage?.() ?? serverless.service.provider.stage ?? "dev";
   return `${serverless.service.service ?? "service"}-${stage}`;
+}
+
+/** An event's `host`: one URL, or a list of cluster nodes' URLs. */
+function hostList(host: unknown): unknown[] {
+  return Array.isArray(host) ? host : [host];
 }

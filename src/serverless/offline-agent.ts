@@ -69,16 +69,20 @@ export class OfflineAgent {
   }
 }
 
-/** Replaces each broker URL by `{{ env "AMQP_LAMBDA_AGENT_HOST_<i>" }}` and returns the variables. */
+/** Replaces each broker URL (or list) by `{{ env "AMQP_LAMBDA_AGENT_HOST_<i>" }}` and returns the variables. */
 function hostsToEnv(file: AgentFile): { config: AgentFile; env: Record<string, string> } {
   const config = structuredClone(file);
   const env: Record<string, string> = {};
   for (const [index, agent] of config.async_agent.entries()) {
     const extra = agent.extra_config;
     const amqp = isPlainObject(extra) ? extra["async/amqp"] : undefined;
-    if (!isPlainObject(amqp) || typeof amqp.host !== "string" || amqp.host.includes("{{")) continue;
+    if (!isPlainObject(amqp)) continue;
+    const host = amqp.host;
     const name = `AMQP_LAMBDA_AGENT_HOST_${index}`;
-    env[name] = amqp.host;
+    // A list of nodes goes as one JSON array (the agent reads a JSON array in a host string as the list).
+    if (Array.isArray(host)) env[name] = JSON.stringify(host);
+    else if (typeof host === "string" && !host.includes("{{")) env[name] = host;
+    else continue;
     amqp.host = `{{ env "${name}" }}`;
   }
   return { config, env };

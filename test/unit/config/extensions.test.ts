@@ -216,3 +216,11 @@ describe("amqp_lambda_agent options", () => {
     );
   });
 });
+
+describe("a host list in one string (a broker secret holding a JSON array)", () => {
+  it("is read as the list; commas in passwords are fine", () => {
+    const list = JSON.stringify(["amqp://u:pa,ss@n1:5672/", "amqp://u:pa,ss@n2:5672/"]);
+    const agent = resolve({ amqp: { host: '{{ env "AMQP_URL" }}' } }, { AMQP_URL: list });
+    assert.deepEqual(agent.amqp.urls, ["amqp://u:pa,ss@n1:5672/", "amqp://u:pa,ss@n2:5672/"]);
+  });
+});

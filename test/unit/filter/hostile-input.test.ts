@@ -101,7 +101,9 @@ const validPatterns: unknown[][] = [
   ],
   [{ data: { x: [{ numeric: [">", 0, "<=", 5] }, { exists: false }], a: [{ exists: true }] } }],
   // `__proto__` as a field name: an object literal would set the prototype instead, so parse JSON.
-  JSON.parse('[{"data": {"detail": {"state": [{"equals-ignore-case": "x"}], "__proto__": {"a": [{"exists": false}]}}}}]'),
+  JSON.parse(
+    '[{"data": {"detail": {"state": [{"equals-ignore-case": "x"}], "__proto__": {"a": [{"exists": false}]}}}}]',
+  ),
   [
     {
       $or: [
