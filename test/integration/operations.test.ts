@@ -3,14 +3,9 @@ import { after, before, describe, it } from "node:test";
 import { AgentProcess } from "../helpers/agent-process.js";
 import { closeConnections, TestBroker, uniqueName } from "../helpers/broker.js";
 import { agentConfig } from "../helpers/config.js";
+import { metric } from "../helpers/metrics.js";
 import { probeIds } from "../helpers/probe.js";
 import { waitFor } from "../helpers/wait.js";
-
-function metric(text: string, name: string, labels: Record<string, string>): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
-  return line ? Number(line.split(" ").at(-1)) : 0;
-}
 
 describe("operations: health, readiness, metrics and logs", () => {
   let broker: TestBroker;

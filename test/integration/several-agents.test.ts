@@ -3,13 +3,9 @@ import { describe, it } from "node:test";
 import { AgentProcess, writeConfig } from "../helpers/agent-process.js";
 import { SuiteBroker } from "../helpers/broker.js";
 import { agentConfig } from "../helpers/config.js";
+import { metric } from "../helpers/metrics.js";
 import { probeIds } from "../helpers/probe.js";
 import { waitFor } from "../helpers/wait.js";
-
-function metric(text: string, name: string): number {
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`));
-  return line ? Number(line.split(" ").at(-1)) : Number.NaN;
-}
 
 /** The port an agent logged for its health server (`health and metrics on http://host:port`). */
 async function httpPort(agent: AgentProcess): Promise<number> {

@@ -4,13 +4,9 @@ import { AgentProcess, runCli, writeConfig } from "../helpers/agent-process.js";
 import { AMQP_URL, SuiteBroker } from "../helpers/broker.js";
 import { createBrokerUser } from "../helpers/broker-user.js";
 import { agentConfig } from "../helpers/config.js";
+import { metric } from "../helpers/metrics.js";
 import { probeIds } from "../helpers/probe.js";
 import { waitFor } from "../helpers/wait.js";
-
-function metric(text: string, name: string): number {
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`));
-  return line ? Number(line.split(" ").at(-1)) : Number.NaN;
-}
 
 describe("the topology people already have: exchange types, bindings, declare: false", () => {
   const suite = new SuiteBroker();
