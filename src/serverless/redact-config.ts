@@ -12,7 +12,8 @@ export function redactAgentFile(file: AgentFile): AgentFile {
     const amqp = isPlainObject(extra) ? extra["async/amqp"] : undefined;
     if (!isPlainObject(amqp)) continue;
     if (typeof amqp.host === "string") amqp.host = redactUrl(amqp.host);
-    if (Array.isArray(amqp.host)) amqp.host = amqp.host.map((url) => (typeof url === "string" ? redactUrl(url) : url));
+    if (Array.isArray(amqp.host))
+      amqp.host = amqp.host.map((url) => (typeof url === "string" ? redactUrl(url) : url));
     if (isPlainObject(amqp.tls) && amqp.tls.passphrase !== undefined) amqp.tls.passphrase = REDACTED;
   }
   return copy;
