@@ -9,6 +9,8 @@ import { toError } from "../errors.js";
 import { compileFilterPatterns, type MessageFilter } from "../filter/index.js";
 import { eventEnvelope } from "../lambda/event-bytes.js";
 import { createInvoker, type Invoker } from "../lambda/invoke/index.js";
+import type { AgentStatus, ObservedAgent } from "../observability/agent-status.js";
+import { type AgentState, AGENT_STATES as STATES } from "../observability/agent-status.js";
 import { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics, Metrics } from "../observability/metrics.js";
@@ -26,29 +28,6 @@ import { canGiveBack } from "./settlement.js";
 import { Settler } from "./settler.js";
 import { startupWarnings } from "./startup-warnings.js";
 
-const STATES = ["idle", "connecting", "ready", "draining", "closed"] as const;
-export type AgentState = (typeof STATES)[number];
-
-export interface AgentStatus {
-  name: string;
-  state: AgentState;
-  /** The consumer's state on the live channel (`paused` under back-pressure or a long breaker opening). */
-  consumer: string;
-  /** Why the agent is not ready, when it is not. */
-  reason: string | undefined;
-  inFlight: number;
-  held: number;
-  backlog: number | undefined;
-  circuit: CircuitState;
-  /** The node connected to (`host:port`), and whether it is the first of the list. */
-  node: string | undefined;
-  onFirstNode: boolean;
-  /** Since when (epoch ms) the agent has been unable to connect or consume; `undefined` while it is. */
-  notConsumingSince: number | undefined;
-  concurrencyLimit: number;
-  queue: string;
-}
-
 /** Held messages are handed back when the oldest nears this share of the broker's consumer_timeout. */
 const RELEASE_AT_SHARE = 0.8;
 
@@ -56,7 +35,7 @@ const RELEASE_AT_SHARE = 0.8;
  * One async agent: consumes its queue and invokes its function. Lifecycle:
  * idle → connecting ⇄ ready → draining → closed. The state is checked after every await.
  */
-export class Agent {
+export class Agent implements ObservedAgent {
   private state: AgentState = "idle";
   private readonly connection: BrokerConnection;
   private readonly dispatcher: Dispatcher;
@@ -193,6 +172,8 @@ export class Agent {
       onFirstNode: this.node?.index === 0,
       notConsumingSince: this.notConsumingSince,
       concurrencyLimit: this.limit.limit,
+      workers: this.config.consumer.workers,
+      ordered: this.config.consumer.orderKey !== undefined,
       queue: this.config.amqp.queue,
     };
   }

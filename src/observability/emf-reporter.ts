@@ -1,5 +1,5 @@
-import type { Agent } from "../agent/agent.js";
 import type { EmfOptions } from "../config/types.js";
+import type { ObservedAgent } from "./agent-status.js";
 import { emfLine } from "./emf.js";
 
 /**
@@ -7,7 +7,7 @@ import { emfLine } from "./emf.js";
  * messages held, for autoscaling). `write` receives whole lines (stdout in the process).
  */
 export function startEmfReporter(
-  agents: readonly Agent[],
+  agents: readonly ObservedAgent[],
   options: EmfOptions,
   write: (line: string) => void,
 ): () => void {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AgentStatus } from "../agent/agent.js";
 import { AgentError } from "../errors.js";
+import type { AgentStatus } from "./agent-status.js";
 import type { Metrics } from "./metrics.js";
 import type { SecretScrubber } from "./redact.js";
 

@@ -1,4 +1,4 @@
-import type { Agent } from "../agent/agent.js";
+import type { ObservedAgent } from "./agent-status.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 
@@ -9,7 +9,7 @@ import type { Metrics } from "./metrics.js";
  * from the metrics registry, so the log and /metrics never disagree.
  */
 export function startSummary(
-  agents: readonly Agent[],
+  agents: readonly ObservedAgent[],
   loggers: Map<string, Logger>,
   metrics: Metrics,
   intervalMs: number,
@@ -39,10 +39,10 @@ export function startSummary(
       const waits = agent.waits();
       const notes: string[] = [];
       if (status.circuit !== "closed") notes.push(`circuit breaker ${status.circuit.replace("_", "-")}`);
-      if (status.concurrencyLimit < agent.config.consumer.workers)
-        notes.push(`concurrency ${status.concurrencyLimit} of ${agent.config.consumer.workers} (throttled)`);
+      if (status.concurrencyLimit < status.workers)
+        notes.push(`concurrency ${status.concurrencyLimit} of ${status.workers} (throttled)`);
       if (status.node && !status.onFirstNode) notes.push(`on ${status.node}, not the first node`);
-      if (agent.config.consumer.orderKey && waits.lanes > 0)
+      if (status.ordered && waits.lanes > 0)
         notes.push(`${waits.lanes} key(s) waiting, oldest ${(waits.oldestWaitMs / 1000).toFixed(1)}s`);
       if ((filtered ?? 0) > 0) notes.push(`${filtered} filtered`);
       loggers.get(name)?.info(
