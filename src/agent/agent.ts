@@ -1,12 +1,12 @@
 import type { ConsumeMessage } from "amqplib";
 import { BrokerConnection } from "../amqp/broker-connection.js";
 import { brokerAddress, nodeAddress, type TlsMaterial, vhostOf } from "../amqp/connect-options.js";
-import type { ConsumerSession, DesiredConsumer } from "../amqp/consumer-session.js";
+import type { ConsumerSession } from "../amqp/consumer-session.js";
 import { startupConfigNotes } from "../amqp/topology.js";
 import type { AgentConfig } from "../config/types.js";
 import type { AgentError } from "../errors.js";
 import { toError } from "../errors.js";
-import { compileFilterPatterns, type MessageFilter } from "../filter/index.js";
+import { compileFilterPatterns } from "../filter/index.js";
 import { eventEnvelope } from "../lambda/event-bytes.js";
 import { createInvoker, type Invoker } from "../lambda/invoke/index.js";
 import type { AgentStatus, ObservedAgent } from "../observability/agent-status.js";
@@ -16,14 +16,11 @@ import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics, Metrics } from "../observability/metrics.js";
 import { CIRCUIT_STATES, CircuitBreaker, type CircuitState } from "./circuit-breaker.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
-import { holdDelivery } from "./delivery.js";
+import { ConsumerDemand } from "./consumer-demand.js";
 import { Dispatcher } from "./dispatcher.js";
-import { filterInput } from "./filter-input.js";
+import { Intake } from "./intake.js";
 import { Invocation } from "./invocation.js";
-import { MessageBody } from "./message-body.js";
-import { orderLane } from "./order-key.js";
 import { RateLimiter } from "./rate-limiter.js";
-import { retryState } from "./retry-route.js";
 import { canGiveBack } from "./settlement.js";
 import { Settler } from "./settler.js";
 import { startupWarnings } from "./startup-warnings.js";
@@ -42,7 +39,8 @@ export class Agent implements ObservedAgent {
   private readonly invoker: Invoker;
   private readonly breaker: CircuitBreaker;
   private readonly limit: ConcurrencyLimit;
-  private readonly filter: MessageFilter | undefined;
+  private readonly intake: Intake;
+  private readonly demand: ConsumerDemand;
   private readonly throttle = new LogThrottle();
   private readonly metrics: AgentMetrics;
   private healthTimer: NodeJS.Timeout | undefined;
@@ -51,11 +49,6 @@ export class Agent implements ObservedAgent {
   private node: { address: string; index: number } | undefined;
   private notConsumingSince: number | undefined = Date.now();
   private blocked: string | undefined;
-  /** auto_ack back-pressure: paused at max_backlog, resumed at half. */
-  private backlogFull = false;
-  /** A long breaker opening handed the held messages back and paused consuming. */
-  private released = false;
-  private probeStarved = false;
   private failure: ((error: AgentError) => void) | undefined;
   readonly failed: Promise<AgentError>;
 
@@ -78,7 +71,12 @@ export class Agent implements ObservedAgent {
       sockets: consumer.workers,
       client: lambda.client,
     });
-    this.filter = lambda.filterPatterns ? compileFilterPatterns(lambda.filterPatterns) : undefined;
+    this.intake = new Intake(
+      config,
+      lambda.filterPatterns ? compileFilterPatterns(lambda.filterPatterns) : undefined,
+      log,
+    );
+    this.demand = new ConsumerDemand(amqp);
     this.breaker = new CircuitBreaker(amqp.circuitBreaker, undefined, (state, why) =>
       this.onCircuit(state, why),
     );
@@ -110,9 +108,11 @@ export class Agent implements ObservedAgent {
       this.metrics,
       log,
       {
-        onHeldChange: () => this.onHeldChange(),
+        onHeldChange: () => {
+          if (this.demand.heldChanged(this.dispatcher.heldCount)) this.applyConsumer();
+        },
         onProbeStarved: () => {
-          this.probeStarved = true;
+          this.demand.probeStarved();
           this.applyConsumer();
         },
       },
@@ -224,31 +224,13 @@ export class Agent implements ObservedAgent {
 
   private onMessage(message: ConsumeMessage, session: ConsumerSession): void {
     this.metrics.received.inc();
-    const delivery = { message, session, receivedAt: performance.now() };
-    const { amqp, consumer, lambda } = this.config;
     // A session that opened while the agent was closing: never invoked, handed back.
-    if (this.state === "closed" || (this.state === "draining" && canGiveBack(amqp))) {
+    if (this.state === "closed" || (this.state === "draining" && canGiveBack(this.config.amqp))) {
       if (!session.giveBack(message)) this.metrics.unsettled.inc();
       else this.metrics.returned.inc();
       return;
     }
-    const retry = retryState(message, amqp.retrySteps.length);
-    const origin = retry.origin ?? {
-      exchange: message.fields.exchange,
-      routingKey: message.fields.routingKey,
-    };
-    const body = new MessageBody(message.content);
-    let lane: string | undefined;
-    let filtered = false;
-    try {
-      if (this.filter)
-        filtered = !this.filter.matches(filterInput(message, origin, body, this.filter.readsData));
-      if (consumer.orderKey) lane = orderLane(consumer.orderKey, message, origin, body);
-    } catch (thrown) {
-      // Not expected (both are total); the message is still invoked.
-      this.log.error({ err: toError(thrown) }, "reading a message for filters or ordering failed");
-    }
-    const held = holdDelivery(delivery, retry, lane, lambda.batchSize);
+    const { held, filtered } = this.intake.admit(message, session);
     if (filtered) this.dispatcher.settleNow(held, { outcome: "filtered" });
     else this.dispatcher.push(held);
   }
@@ -313,37 +295,18 @@ export class Agent implements ObservedAgent {
       );
     } else if (state === "closed") {
       this.reason = undefined;
-      this.released = false;
-      this.probeStarved = false;
+      this.demand.breakerClosed();
       this.log.info({ circuit: state }, `circuit breaker closed: ${why}; consuming at full speed again`);
       this.applyConsumer();
     }
   }
 
-  private onHeldChange(): void {
-    if (!this.config.amqp.autoAck) return;
-    const held = this.dispatcher.heldCount;
-    const max = this.config.amqp.maxBacklog;
-    if (!this.backlogFull && held >= max) this.backlogFull = true;
-    else if (this.backlogFull && held <= Math.floor(max / 2)) this.backlogFull = false;
-    else return;
-    this.applyConsumer();
-  }
-
-  /** The one place that decides whether the consumer runs. */
-  private desiredConsumer(): DesiredConsumer {
-    if (this.state === "draining" || this.state === "closed") return "stopped";
-    if (this.released && !this.probeStarved) return "paused";
-    if (this.backlogFull) return "paused";
-    return "consuming";
-  }
-
   private applyConsumer(): void {
     const session = this.connection.liveSession;
     if (!session || this.state !== "ready") return;
-    const desired = this.desiredConsumer();
+    const desired = this.demand.desired(this.state);
     void session.setDesired(desired).catch((error: unknown) => this.connection.restart(toError(error)));
-    if (desired === "consuming" && this.probeStarved) this.probeStarved = false;
+    if (desired === "consuming") this.demand.resumedForProbe();
   }
 
   /**
@@ -391,7 +354,7 @@ export class Agent implements ObservedAgent {
       );
       return;
     }
-    this.released = true;
+    this.demand.heldReleased();
     this.applyConsumer();
     const count = this.dispatcher.giveBackWaiting();
     this.log.warn(
