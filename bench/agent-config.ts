@@ -9,6 +9,7 @@ export interface AgentSettings {
   batchSize: number;
   batchWindow: string;
   eventFormat: "rmq" | "body";
+  client: "http" | "sdk";
 }
 
 /** A real agent config file (KrakenD async_agent shape) for one benchmark run. */
@@ -31,6 +32,7 @@ export function agentConfig(s: AgentSettings): Record<string, unknown> {
                 batch_size: s.batchSize,
                 batch_window: s.batchWindow,
                 event_format: s.eventFormat,
+                client: s.client,
               },
             },
           },

@@ -19,6 +19,7 @@ let arrivals: number[] = [];
 let sizes: number[] = [];
 let latencies: number[] = [];
 let gaps: number[] = [];
+let holds: number[] = [];
 let messages = 0;
 /** When each keep-alive connection last finished a response. */
 const lastResponseAt = new WeakMap<object, number>();
@@ -44,9 +45,14 @@ function record(arrivedAt: number, body: string): void {
   messages += count;
 }
 
-function respond(res: ServerResponse, status: number, body: Buffer): void {
+function respond(res: ServerResponse, status: number, body: Buffer, arrivedAt?: number): void {
   const socket = res.socket;
-  if (socket) res.once("finish", () => lastResponseAt.set(socket, epochMs()));
+  if (socket)
+    res.once("finish", () => {
+      const at = epochMs();
+      lastResponseAt.set(socket, at);
+      if (arrivedAt !== undefined) holds.push(at - arrivedAt);
+    });
   res.writeHead(status, {
     "content-type": "application/json",
     "content-length": body.byteLength,
@@ -71,8 +77,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => {
     record(arrivedAt, Buffer.concat(chunks).toString("latin1"));
-    if (waitMs > 0) setTimeout(() => respond(res, 200, RESPONSE), waitMs);
-    else respond(res, 200, RESPONSE);
+    if (waitMs > 0) setTimeout(() => respond(res, 200, RESPONSE, arrivedAt), waitMs);
+    else respond(res, 200, RESPONSE, arrivedAt);
   });
 }
 
@@ -92,12 +98,13 @@ function answer(request: StubRequest): StubReply {
       sizes = [];
       latencies = [];
       gaps = [];
+      holds = [];
       messages = 0;
       return { id: request.id, type: "reset" };
     case "count":
       return { id: request.id, type: "count", ...countReply() };
     case "stats":
-      return { id: request.id, type: "stats", ...countReply(), arrivals, sizes, latencies, gaps };
+      return { id: request.id, type: "stats", ...countReply(), arrivals, sizes, latencies, gaps, holds };
   }
 }
 

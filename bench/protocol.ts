@@ -23,6 +23,8 @@ export interface StubStats extends StubCount {
   latencies: number[];
   /** Per keep-alive connection: response finished → next request on it arrives, ms (client turnaround). */
   gaps: number[];
+  /** Per invocation: request arrived → response finished at the stub, ms (the function's real latency). */
+  holds: number[];
 }
 
 export type StubReply =

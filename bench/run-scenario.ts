@@ -1,8 +1,12 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { agentConfig, awsEnv } from "./agent-config.js";
 import type { BenchBroker, BenchQueue } from "./broker.js";
 import { AMQP_URL } from "./broker.js";
+import { monotonicUs, type ProfileSummary } from "./cpu-profile.js";
 import { CpuSampler, hostCpu, median, memoryMb, percentile } from "./measure.js";
 import { ConsumerProcess } from "./processes.js";
+import { epochMs } from "./protocol.js";
 import { littleLimit, type Scenario, type Variant } from "./scenarios.js";
 import type { StubClient } from "./stub-client.js";
 
@@ -30,15 +34,34 @@ export interface RunResult {
   /** Client turnaround on a connection (stub response sent → next request arrives), p50/p99 ms. */
   turnaroundP50Ms: number;
   turnaroundP99Ms: number;
+  /** Mean time an invocation spent in the stub (request arrived → response sent), ms. */
+  stubHoldMs: number;
   prefetch: number;
   peakRssMb: number;
+  /** Consumer process ids (a profile file names its process). */
+  pids: number[];
+  /** The drain (first → last invocation) on the monotonic clock of `.cpuprofile` files, µs. */
+  drainUs: [number, number];
+  /** Directory of the agents' `.cpuprofile` files when the run was profiled. */
+  profileDir?: string;
+  /** Top frames of each agent process within the drain (profiled runs). */
+  profiles?: ProfileSummary[];
+  /** Runs behind this result (`Scenario.rounds`): it holds their medians, and the peak RSS of all. */
+  rounds?: number;
+  /** Each round's throughput and CPU, in run order, when there were several. */
+  perRound?: Array<{ rate: number; cpuPer10k: number; p99Ms: number; peakRssMb: number }>;
   error?: string;
 }
 
 export interface BenchContext {
   broker: BenchBroker;
   stub: StubClient;
+  /** Extra node options for agent processes (`--agent-node-arg`). */
   nodeArgs: readonly string[];
+  /** Profile every agent run into this directory (`--cpu-prof`); profiled variants always are. */
+  profileDir: string | undefined;
+  /** Where profiled variants write their profiles. */
+  profilesRoot: string;
 }
 
 function functionName(s: Scenario): string {
@@ -76,8 +99,89 @@ export function startConsumers(
     batchSize: v.batchSize ?? 1,
     batchWindow: v.batchWindow ?? "0s",
     eventFormat: v.eventFormat ?? "rmq",
+    client: v.client ?? "http",
   });
   return Array.from({ length: v.processes ?? 1 }, () => ConsumerProcess.agent(config, awsEnv(), nodeArgs));
+}
+
+/** A variant's run that failed twice. */
+export function failedRun(s: Scenario, v: Variant, error: string): RunResult {
+  return {
+    scenario: s.key,
+    title: s.title,
+    variant: v.label,
+    processes: 1,
+    messages: v.messages ?? s.messages,
+    invocations: 0,
+    duplicates: 0,
+    seconds: 0,
+    rate: 0,
+    limit: undefined,
+    efficiency: undefined,
+    latencyRate: s.latencyRate,
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    cpuPer10k: Number.NaN,
+    stubCpuPer10k: Number.NaN,
+    hostBusyCores: Number.NaN,
+    turnaroundP50Ms: Number.NaN,
+    turnaroundP99Ms: Number.NaN,
+    stubHoldMs: Number.NaN,
+    prefetch: 0,
+    peakRssMb: Number.NaN,
+    pids: [],
+    drainUs: [0, 0],
+    error,
+  };
+}
+
+/**
+ * One result for a variant run in several rounds (interleaved with the other variants, so a
+ * machine that speeds up or slows down during the run affects all of them alike): the median of
+ * each measure, the highest peak RSS. A round that failed is left out; all failed: the first.
+ */
+export function medianOfRounds(results: readonly RunResult[]): RunResult {
+  const ok = results.filter((r) => !r.error);
+  const first = (ok[0] ?? results[0]) as RunResult;
+  if (ok.length <= 1) return first;
+  const mid = (pick: (r: RunResult) => number) => median(ok.map(pick));
+  const rate = mid((r) => r.rate);
+  return {
+    ...first,
+    invocations: mid((r) => r.invocations),
+    duplicates: Math.max(...ok.map((r) => r.duplicates)),
+    seconds: mid((r) => r.seconds),
+    rate,
+    efficiency: first.limit ? rate / first.limit : undefined,
+    p50Ms: mid((r) => r.p50Ms),
+    p99Ms: mid((r) => r.p99Ms),
+    cpuPer10k: mid((r) => r.cpuPer10k),
+    stubCpuPer10k: mid((r) => r.stubCpuPer10k),
+    hostBusyCores: mid((r) => r.hostBusyCores),
+    turnaroundP50Ms: mid((r) => r.turnaroundP50Ms),
+    turnaroundP99Ms: mid((r) => r.turnaroundP99Ms),
+    stubHoldMs: mid((r) => r.stubHoldMs),
+    peakRssMb: Math.max(...ok.map((r) => r.peakRssMb)),
+    pids: ok.flatMap((r) => r.pids),
+    profiles: ok.flatMap((r) => r.profiles ?? []),
+    rounds: ok.length,
+    perRound: ok.map((r) => ({
+      rate: r.rate,
+      cpuPer10k: r.cpuPer10k,
+      p99Ms: r.p99Ms,
+      peakRssMb: r.peakRssMb,
+    })),
+  };
+}
+
+/** The directory a run's agents write their CPU profiles to, when the run is profiled. */
+function profileDirOf(ctx: BenchContext, s: Scenario, v: Variant): string | undefined {
+  if (v.kind !== "agent") return undefined;
+  const dir = v.profile
+    ? join(ctx.profilesRoot, `${s.key}-${v.label.replace(/[^a-z0-9]+/gi, "-")}`)
+    : ctx.profileDir;
+  if (dir) mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 function prefetchOf(s: Scenario, v: Variant): number {
@@ -103,7 +207,11 @@ export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Pr
   try {
     await ctx.broker.fill(q, messages, s.bytes);
     await ctx.stub.reset();
-    processes = startConsumers(ctx, s, v, q, ctx.nodeArgs);
+    const profileDir = profileDirOf(ctx, s, v);
+    const nodeArgs = profileDir
+      ? [...ctx.nodeArgs, "--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+      : ctx.nodeArgs;
+    processes = startConsumers(ctx, s, v, q, nodeArgs);
     const sampler = new CpuSampler(processes.map((p) => p.pid));
     const stubSampler = new CpuSampler([ctx.stub.pid]);
     const hostSampler = new CpuSampler(() => hostCpu().busy);
@@ -120,6 +228,9 @@ export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Pr
     const cpu = sampler.between(drain.firstAt, drain.lastAt);
     const stubCpu = stubSampler.between(drain.firstAt, drain.lastAt);
     const hostBusy = hostSampler.between(drain.firstAt, drain.lastAt);
+    // Epoch ms (the stub's clock) to the monotonic µs of .cpuprofile timestamps.
+    const offsetUs = monotonicUs() - epochMs() * 1000;
+    const drainUs: [number, number] = [drain.firstAt * 1000 + offsetUs, drain.lastAt * 1000 + offsetUs];
     // Let the last invocations finish and be acked before the latency phase.
     await new Promise((resolve) => setTimeout(resolve, s.functionMs + 300));
 
@@ -151,8 +262,12 @@ export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Pr
       hostBusyCores: hostBusy / seconds,
       turnaroundP50Ms: percentile(drain.gaps, 50),
       turnaroundP99Ms: percentile(drain.gaps, 99),
+      stubHoldMs: drain.holds.reduce((a, b) => a + b, 0) / Math.max(1, drain.holds.length),
       prefetch: prefetchOf(s, v),
       peakRssMb,
+      pids: processes.map((p) => p.pid),
+      drainUs,
+      ...(profileDir ? { profileDir } : {}),
     };
   } finally {
     await Promise.all(processes.map((p) => p.stop()));

@@ -1,27 +1,33 @@
 /**
  * `npm run bench`: agent vs a hand-written baseline against a local Lambda stub, in one run.
- * Options: --soak <seconds> (RSS slope only), --only <key,key>, --scale <factor> (message counts),
- * --cpu-prof (agent processes write .cpuprofile files to bench/profiles), --agent-node-arg <arg>
- * (repeatable: extra node options for agent processes, for experiments).
+ * Options: --soak <seconds> (RSS slope only), --only <key,key>, --variant <label,label> (only these
+ * variants of the selected scenarios), --scale <factor> (message counts),
+ * --cpu-prof (every agent process writes a .cpuprofile to bench/profiles; variants marked `profile`
+ * always do, into bench/profiles/<scenario>-<variant>/), --agent-node-arg <arg> (repeatable: extra
+ * node options for agent processes, for experiments). Profiled runs print their top frames by self
+ * time within the drain.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BenchBroker } from "./broker.js";
+import { type ProfileSummary, profileOf, profileTable, summarize } from "./cpu-profile.js";
 import { describeMachine } from "./machine.js";
 import { forkStub, killAll, snapshotDist } from "./processes.js";
 import {
   type BenchContext,
+  failedRun,
   measureRun,
   measureStartup,
+  medianOfRounds,
   type RunResult,
   type StartupResult,
 } from "./run-scenario.js";
-import { SCENARIOS, type Scenario, STARTUP_REPEATS } from "./scenarios.js";
+import { SCENARIOS, type Scenario, STARTUP_REPEATS, type Variant } from "./scenarios.js";
 import { soak } from "./soak.js";
 import { StubClient } from "./stub-client.js";
-import { runTable, startupTable, targetTable } from "./table.js";
-import { checkTargets } from "./targets.js";
+import { clientTable, runTable, startupTable, targetTable } from "./table.js";
+import { checkTargets, compareClients } from "./targets.js";
 import { transpileChildren } from "./transpile.js";
 
 const STUB_PORT = Number(process.env.BENCH_STUB_PORT ?? 3990);
@@ -32,6 +38,7 @@ const { values } = parseArgs({
   options: {
     soak: { type: "string" },
     only: { type: "string" },
+    variant: { type: "string" },
     scale: { type: "string" },
     "cpu-prof": { type: "boolean" },
     "agent-node-arg": { type: "string", multiple: true },
@@ -43,67 +50,43 @@ const int = (x: number) => Math.round(x).toLocaleString("en-US");
 
 function selected(): Scenario[] {
   const only = values.only?.split(",");
+  const variants = values.variant?.split(",");
   const scale = Number(values.scale ?? 1);
   return SCENARIOS.filter((s) => !only || only.includes(s.key)).map((s) => ({
     ...s,
     messages: Math.ceil(s.messages * scale),
-    variants: s.variants.map((v) => (v.messages ? { ...v, messages: Math.ceil(v.messages * scale) } : v)),
+    variants: s.variants
+      .filter((v) => !variants || variants.includes(v.label))
+      .map((v) => (v.messages ? { ...v, messages: Math.ceil(v.messages * scale) } : v)),
   }));
+}
+
+/** The runs of a scenario in order: round after round, variants marked `once` in the first only. */
+function schedule(s: Scenario): Variant[] {
+  const rounds = s.rounds ?? 1;
+  const order: Variant[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    for (const v of s.variants) if (round === 1 || !v.once) order.push(v);
+  }
+  return order;
 }
 
 async function benchmark(ctx: BenchContext): Promise<void> {
   const scenarios = selected();
   const withStartup = !values.only || values.only.split(",").includes("startup");
-  const total = scenarios.reduce((n, s) => n + s.variants.length, 0) + (withStartup ? 2 : 0);
+  const total = scenarios.reduce((n, s) => n + schedule(s).length, 0) + (withStartup ? 2 : 0);
   const runs: RunResult[] = [];
   const startup: StartupResult[] = [];
   let step = 0;
   const started = performance.now();
   for (const s of scenarios) {
-    for (const v of s.variants) {
+    const measured = new Map<Variant, RunResult[]>();
+    for (const v of schedule(s)) {
       step += 1;
-      const messages = v.messages ?? s.messages;
-      say(`[${step}/${total}] ${s.title}: ${v.label}: ${int(messages)} messages...`);
-      try {
-        const r = await measureRun(ctx, s, v).catch((thrown: unknown) => {
-          const error = thrown instanceof Error ? thrown.message : String(thrown);
-          say(`[${step}/${total}] ${s.title}: ${v.label} failed (${error.split("\n")[0]}); retrying once`);
-          return measureRun(ctx, s, v);
-        });
-        runs.push(r);
-        const eff = r.efficiency === undefined ? "" : ` (${(r.efficiency * 100).toFixed(1)}% of limit)`;
-        say(
-          `[${step}/${total}] ${s.title}: ${v.label} ${int(r.rate)} msg/s${eff}, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, CPU ${r.cpuPer10k.toFixed(2)} s/10k, RSS ${r.peakRssMb.toFixed(0)} MB, host busy ${r.hostBusyCores.toFixed(2)} cores, stub CPU ${r.stubCpuPer10k.toFixed(2)} s/10k, turnaround p50 ${r.turnaroundP50Ms.toFixed(1)} ms p99 ${r.turnaroundP99Ms.toFixed(1)} ms`,
-        );
-      } catch (thrown) {
-        const error = thrown instanceof Error ? thrown.message : String(thrown);
-        say(`[${step}/${total}] ${s.title}: ${v.label} FAILED: ${error}`);
-        runs.push({
-          scenario: s.key,
-          title: s.title,
-          variant: v.label,
-          processes: 1,
-          messages,
-          invocations: 0,
-          duplicates: 0,
-          seconds: 0,
-          rate: 0,
-          limit: undefined,
-          efficiency: undefined,
-          latencyRate: s.latencyRate,
-          p50Ms: Number.NaN,
-          p99Ms: Number.NaN,
-          cpuPer10k: Number.NaN,
-          stubCpuPer10k: Number.NaN,
-          hostBusyCores: Number.NaN,
-          turnaroundP50Ms: Number.NaN,
-          turnaroundP99Ms: Number.NaN,
-          prefetch: 0,
-          peakRssMb: Number.NaN,
-          error,
-        });
-      }
+      const r = await measureOne(ctx, s, v, `[${step}/${total}]`);
+      measured.set(v, [...(measured.get(v) ?? []), r]);
     }
+    for (const v of s.variants) runs.push(medianOfRounds(measured.get(v) ?? []));
   }
   if (withStartup) {
     for (const v of [
@@ -124,6 +107,7 @@ async function benchmark(ctx: BenchContext): Promise<void> {
   const durationS = (performance.now() - started) / 1000;
   const machine = describeMachine();
   const targets = checkTargets(runs, startup);
+  const clients = compareClients(runs);
   say("");
   say(
     `Machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.memoryGb} GB RAM, Node ${machine.node}; run took ${durationS.toFixed(0)} s`,
@@ -134,13 +118,30 @@ async function benchmark(ctx: BenchContext): Promise<void> {
   say(startupTable(startup));
   say("");
   say(targetTable(targets));
+  say("");
+  say(clientTable(clients));
+  const profiles = runs.flatMap((r) =>
+    (r.profiles ?? []).map((p) => `${r.title}, ${r.variant}: ${profileTable(p)}`),
+  );
+  for (const p of profiles) say(`\n${p}`);
   mkdirSync(RESULTS, { recursive: true });
+  const date = new Date().toISOString();
   const file = join(RESULTS, "latest.json");
   writeFileSync(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), machine, durationS, runs, startup, targets }, null, 2)}\n`,
+    `${JSON.stringify({ date, machine, durationS, runs, startup, targets, clients }, null, 2)}\n`,
   );
-  say(`\nwrote ${file}`);
+  const markdown = join(RESULTS, "latest.md");
+  const sections = [
+    `Run on ${machine.nproc} cores (${machine.cpuModel}), ${machine.memoryGb} GB RAM, Node ${machine.node}, ${date.slice(0, 10)}, ${durationS.toFixed(0)} s.`,
+    runTable(runs),
+    startupTable(startup),
+    targetTable(targets),
+    clientTable(clients),
+    ...profiles,
+  ];
+  writeFileSync(markdown, `${sections.join("\n\n")}\n`);
+  say(`\nwrote ${file} and ${markdown}`);
 }
 
 async function soakMode(ctx: BenchContext, seconds: number): Promise<void> {
@@ -156,6 +157,51 @@ async function soakMode(ctx: BenchContext, seconds: number): Promise<void> {
     `${JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), ...r }, null, 2)}\n`,
   );
   say(`wrote ${file}`);
+}
+
+/** One measured run of a variant, retried once; a failure becomes a result with the error. */
+async function measureOne(ctx: BenchContext, s: Scenario, v: Variant, step: string): Promise<RunResult> {
+  const messages = v.messages ?? s.messages;
+  say(`${step} ${s.title}: ${v.label}: ${int(messages)} messages...`);
+  try {
+    const r = await measureRun(ctx, s, v).catch((thrown: unknown) => {
+      const error = thrown instanceof Error ? thrown.message : String(thrown);
+      say(`${step} ${s.title}: ${v.label} failed (${error.split("\n")[0]}); retrying once`);
+      return measureRun(ctx, s, v);
+    });
+    if (r.profileDir) {
+      r.profiles = profilesOf(r);
+      for (const p of r.profiles) say(indent(profileTable(p)));
+    }
+    const eff = r.efficiency === undefined ? "" : ` (${(r.efficiency * 100).toFixed(1)}% of limit)`;
+    say(
+      `${step} ${s.title}: ${v.label} ${int(r.rate)} msg/s${eff}, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, CPU ${r.cpuPer10k.toFixed(2)} s/10k, RSS ${r.peakRssMb.toFixed(0)} MB, host busy ${r.hostBusyCores.toFixed(2)} cores, stub CPU ${r.stubCpuPer10k.toFixed(2)} s/10k, turnaround p50 ${r.turnaroundP50Ms.toFixed(1)} ms p99 ${r.turnaroundP99Ms.toFixed(1)} ms, stub hold ${r.stubHoldMs.toFixed(2)} ms`,
+    );
+    return r;
+  } catch (thrown) {
+    const error = thrown instanceof Error ? thrown.message : String(thrown);
+    say(`${step} ${s.title}: ${v.label} FAILED: ${error}`);
+    return failedRun(s, v, error);
+  }
+}
+
+const indent = (text: string) =>
+  text
+    .split("\n")
+    .map((line) => `    ${line}`)
+    .join("\n");
+
+/** The top frames of each agent process of a profiled run, within its drain. */
+function profilesOf(r: RunResult): ProfileSummary[] {
+  const dir = r.profileDir as string;
+  return r.pids.flatMap((pid) => {
+    const file = profileOf(dir, pid);
+    if (!file) {
+      say(`    (no CPU profile of process ${pid} in ${dir})`);
+      return [];
+    }
+    return [summarize(file, { fromUs: r.drainUs[0], toUs: r.drainUs[1], top: 5 })];
+  });
 }
 
 let openBroker: BenchBroker | undefined;
@@ -175,12 +221,13 @@ async function main(): Promise<void> {
   const stub = new StubClient(child, `http://127.0.0.1:${STUB_PORT}`);
   const broker = await BenchBroker.connect();
   openBroker = broker;
-  const nodeArgs: string[] = [...(values["agent-node-arg"] ?? [])];
-  if (values["cpu-prof"]) {
-    mkdirSync(PROFILES, { recursive: true });
-    nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${PROFILES}`);
-  }
-  const ctx: BenchContext = { broker, stub, nodeArgs };
+  const ctx: BenchContext = {
+    broker,
+    stub,
+    nodeArgs: values["agent-node-arg"] ?? [],
+    profileDir: values["cpu-prof"] ? PROFILES : undefined,
+    profilesRoot: PROFILES,
+  };
   try {
     if (values.soak) await soakMode(ctx, Number(values.soak));
     else await benchmark(ctx);

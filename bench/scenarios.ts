@@ -6,7 +6,16 @@ export interface AgentVariant {
   batchSize?: number;
   batchWindow?: string;
   eventFormat?: "rmq" | "body";
+  /** `backend/lambda.client`: "http" (the lean signed path, the default) or "sdk" (LambdaClient). */
+  client?: "http" | "sdk";
   processes?: number;
+  /**
+   * Run under `--cpu-prof` (profiles in bench/profiles/): the profile's top frames within the drain
+   * are printed and kept in the JSON. The profiler costs CPU, so no target reads a profiled run.
+   */
+  profile?: boolean;
+  /** Runs in the first round only (`Scenario.rounds`): no target reads it. */
+  once?: boolean;
   /** Overrides the scenario's prefetch. */
   prefetch?: number;
   /** Overrides the scenario's message count (variants whose rates differ tenfold). */
@@ -19,6 +28,7 @@ export interface BaselineVariant {
   /** A tuned baseline: its own HTTP handler with this many sockets (default: the SDK's 50). */
   maxSockets?: number;
   messages?: number;
+  once?: boolean;
 }
 
 export type Variant = AgentVariant | BaselineVariant;
@@ -36,6 +46,12 @@ export interface Scenario {
   /** Open-loop publish rate of the latency phase (msg/s) and its length. */
   latencyRate: number;
   latencySeconds: number;
+  /**
+   * Rounds of the variants, interleaved (baseline, agent, baseline, agent…): a target's ratio is
+   * taken between medians, so the machine's drift during the run (it varies twofold from day to
+   * day, and within minutes) does not decide it. Default 1.
+   */
+  rounds?: number;
   variants: Variant[];
 }
 
@@ -50,11 +66,13 @@ export const SCENARIOS: Scenario[] = [
     messages: 20_000,
     bytes: SMALL,
     latencyRate: 500,
-    latencySeconds: 3,
+    latencySeconds: 5,
+    rounds: 3,
     variants: [
       { kind: "baseline", label: "baseline" },
       { kind: "agent", label: "agent" },
-      { kind: "agent", label: "agent body", eventFormat: "body" },
+      { kind: "agent", label: "agent sdk", client: "sdk", once: true },
+      { kind: "agent", label: "agent body", eventFormat: "body", once: true },
     ],
   },
   {
@@ -65,12 +83,15 @@ export const SCENARIOS: Scenario[] = [
     messages: 20_000,
     bytes: SMALL,
     latencyRate: 800,
-    latencySeconds: 3,
+    latencySeconds: 5,
+    rounds: 3,
     variants: [
-      { kind: "baseline", label: "baseline" },
+      { kind: "baseline", label: "baseline", once: true },
       { kind: "baseline", label: "baseline 100 sockets", maxSockets: 100 },
       { kind: "agent", label: "agent" },
-      { kind: "agent", label: "agent prefetch 200", prefetch: 200 },
+      { kind: "agent", label: "agent sdk", client: "sdk", once: true },
+      { kind: "agent", label: "agent prefetch 200", prefetch: 200, once: true },
+      { kind: "agent", label: "agent profiled", profile: true, once: true },
     ],
   },
   {
@@ -100,6 +121,7 @@ export const SCENARIOS: Scenario[] = [
       // The baseline's 50 sockets cap it at 50 msg/s with a 1 s function: fewer messages.
       { kind: "baseline", label: "baseline", messages: 1_000 },
       { kind: "agent", label: "agent" },
+      { kind: "agent", label: "agent sdk", client: "sdk" },
     ],
   },
   {

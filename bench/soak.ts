@@ -38,6 +38,7 @@ export async function soak(
     batchSize: 1,
     batchWindow: "0s",
     eventFormat: "rmq",
+    client: "http",
   });
   await broker.fill(q, BACKLOG, BYTES);
   await stub.reset();

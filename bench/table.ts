@@ -1,5 +1,5 @@
 import type { RunResult, StartupResult } from "./run-scenario.js";
-import type { TargetCheck } from "./targets.js";
+import type { ClientComparison, TargetCheck } from "./targets.js";
 
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
 const fixed = (x: number | undefined, digits = 1) =>
@@ -27,10 +27,11 @@ export function runTable(runs: readonly RunResult[]): string {
     "CPU s/10k",
     "peak RSS MB",
     "host busy",
+    "runs",
   ];
   const rows = runs.map((r) =>
     r.error
-      ? [r.title, r.variant, int(r.messages), "error", r.error.slice(0, 60), "", "", "", "", "", ""]
+      ? [r.title, r.variant, int(r.messages), "error", r.error.slice(0, 60), "", "", "", "", "", "", ""]
       : [
           r.title,
           r.variant,
@@ -43,6 +44,7 @@ export function runTable(runs: readonly RunResult[]): string {
           fixed(r.cpuPer10k, 2),
           fixed(r.peakRssMb),
           `${fixed(r.hostBusyCores, 2)} cores`,
+          String(r.rounds ?? 1),
         ],
   );
   return render(header, rows);
@@ -67,5 +69,18 @@ export function targetTable(checks: readonly TargetCheck[]): string {
     ["target", "measured", "met"],
     checks.map((c) => [c.target, c.measured, c.met === undefined ? "n/a" : c.met ? "yes" : "NO"]),
     3,
+  );
+}
+
+export function clientTable(rows: readonly ClientComparison[]): string {
+  return render(
+    ["scenario", "agent client http / client sdk", "throughput", "CPU/msg", "peak RSS"],
+    rows.map((r) => [
+      r.scenario,
+      "same agent, same run",
+      `${r.throughput.toFixed(2)}x`,
+      `${r.cpuPerMessage.toFixed(2)}x`,
+      `${r.peakRss.toFixed(2)}x`,
+    ]),
   );
 }

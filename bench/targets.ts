@@ -6,62 +6,153 @@ export interface TargetCheck {
   met: boolean | undefined;
 }
 
+/** The lean invoke path against the SDK path, both inside the agent, in one scenario of this run. */
+export interface ClientComparison {
+  scenario: string;
+  throughput: number;
+  cpuPerMessage: number;
+  peakRss: number;
+  measured: string;
+}
+
 const find = (runs: readonly RunResult[], scenario: string, variant: string) =>
   runs.find((r) => r.scenario === scenario && r.variant === variant && !r.error);
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const times = (x: number) => `${x.toFixed(2)}x`;
+const msgs = (r: RunResult) => `${r.rate.toFixed(0)} msg/s`;
+const notMeasured = (target: string): TargetCheck => ({ target, measured: "not measured", met: undefined });
 
-/** The issue's targets, each checked against this run's measurements (undefined: not measured). */
+/**
+ * The 256 KB scenario's throughput before the lean path (Node 20, 2026-11-25: 382 msg/s, 76.5% of
+ * the 500 msg/s limit). The only target not read against a baseline of the same run: the old agent
+ * is not in this run, so the share of the limit is compared (the machine's speed varies day to day).
+ */
+const BIG_MESSAGES_BEFORE = 0.765;
+
+/** Issue 12's targets, each checked against this run's measurements (undefined: not measured). */
 export function checkTargets(runs: readonly RunResult[], startup: readonly StartupResult[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const w100 = find(runs, "50ms-w100", "agent");
-  checks.push({
-    target: "50ms x100: agent >= 95% of 2,000 msg/s",
-    measured: w100 ? `${w100.rate.toFixed(0)} msg/s = ${pct(w100.efficiency ?? 0)}` : "not measured",
-    met: w100 ? (w100.efficiency ?? 0) >= 0.95 : undefined,
-  });
   const base = find(runs, "instant-c10", "baseline");
   const agent = find(runs, "instant-c10", "agent");
   if (base && agent) {
-    const through = agent.rate / base.rate;
     const cpu = agent.cpuPer10k / base.cpuPer10k;
+    const through = agent.rate / base.rate;
     checks.push({
-      target: "0ms x10: agent throughput >= 0.9x baseline",
-      measured: `${times(through)} (${agent.rate.toFixed(0)} vs ${base.rate.toFixed(0)} msg/s)`,
-      met: through >= 0.9,
+      target: "0ms x10: agent CPU/msg <= 0.5x the SDK loop's",
+      measured: `${times(cpu)} (${agent.cpuPer10k.toFixed(2)} vs ${base.cpuPer10k.toFixed(2)} s/10k)`,
+      met: cpu <= 0.5,
     });
     checks.push({
-      target: "0ms x10: agent CPU/msg <= 1.2x baseline",
-      measured: `${times(cpu)} (${agent.cpuPer10k.toFixed(2)} vs ${base.cpuPer10k.toFixed(2)} s/10k)`,
-      met: cpu <= 1.2,
+      target: "0ms x10: agent throughput >= 1.5x the SDK loop's",
+      measured: `${times(through)} (${msgs(agent)} vs ${msgs(base)})`,
+      met: through >= 1.5,
     });
   } else {
-    checks.push({ target: "0ms x10: agent vs baseline", measured: "not measured", met: undefined });
+    checks.push(notMeasured("0ms x10: agent vs the SDK loop (CPU/msg, throughput)"));
   }
+
+  const w100 = find(runs, "50ms-w100", "agent");
+  const tuned = find(runs, "50ms-w100", "baseline 100 sockets");
+  checks.push(
+    w100
+      ? {
+          target: "50ms x100: agent >= 95% of 2,000 msg/s",
+          measured: `${msgs(w100)} = ${pct(w100.efficiency ?? 0)}`,
+          met: (w100.efficiency ?? 0) >= 0.95,
+        }
+      : notMeasured("50ms x100: agent >= 95% of 2,000 msg/s"),
+  );
+  checks.push(
+    w100 && tuned
+      ? {
+          target: "50ms x100: agent >= the 100-socket SDK loop",
+          measured: `${times(w100.rate / tuned.rate)} (${msgs(w100)} vs ${msgs(tuned)})`,
+          met: w100.rate >= tuned.rate,
+        }
+      : notMeasured("50ms x100: agent >= the 100-socket SDK loop"),
+  );
+
+  const big = find(runs, "256kb-w500", "agent");
+  checks.push(
+    big
+      ? {
+          target: "256 KB x500 in flight: agent peak RSS <= 420 MB",
+          measured: `${big.peakRssMb.toFixed(0)} MB`,
+          met: big.peakRssMb <= 420,
+        }
+      : notMeasured("256 KB x500 in flight: agent peak RSS <= 420 MB"),
+  );
+  checks.push(
+    big
+      ? {
+          target: `256 KB x500: throughput as before (>= ${pct(BIG_MESSAGES_BEFORE)} of limit; earlier run)`,
+          measured: `${msgs(big)} = ${pct(big.efficiency ?? 0)}`,
+          met: (big.efficiency ?? 0) >= BIG_MESSAGES_BEFORE,
+        }
+      : notMeasured("256 KB x500: throughput as before"),
+  );
+
+  for (const scenario of ["instant-c10", "50ms-w100"]) {
+    const a = find(runs, scenario, "agent");
+    // The best baseline of the scenario (the 100-socket loop where there is one).
+    const baselines = runs.filter(
+      (r) => r.scenario === scenario && !r.error && r.variant.startsWith("baseline"),
+    );
+    const best = baselines.sort((x, y) => x.p99Ms - y.p99Ms)[0];
+    const target = `${a?.title ?? scenario}: agent p99 added latency <= the SDK loop's`;
+    checks.push(
+      a && best
+        ? {
+            target,
+            measured: `${a.p99Ms.toFixed(1)} vs ${best.p99Ms.toFixed(1)} ms (${best.variant}) at ${a.latencyRate} msg/s`,
+            met: a.p99Ms <= best.p99Ms,
+          }
+        : notMeasured(target),
+    );
+  }
+
+  const start = startup.find((s) => s.variant === "agent");
+  checks.push(
+    start
+      ? {
+          target: "agent start-up to first invocation < 1 s",
+          measured: `median ${start.medianMs.toFixed(0)} ms, max ${start.maxMs.toFixed(0)} ms`,
+          met: start.maxMs < 1000,
+        }
+      : notMeasured("agent start-up to first invocation < 1 s"),
+  );
+
   const b1 = find(runs, "batch-w10", "agent batch 1");
   const b10 = find(runs, "batch-w10", "agent batch 10");
-  checks.push({
-    target: "batch 10 >= 5x batch 1 throughput (x10 workers)",
-    measured:
-      b1 && b10
-        ? `${times(b10.rate / b1.rate)} (${b10.rate.toFixed(0)} vs ${b1.rate.toFixed(0)} msg/s)`
-        : "not measured",
-    met: b1 && b10 ? b10.rate / b1.rate >= 5 : undefined,
-  });
-  const big = find(runs, "256kb-w500", "agent");
-  checks.push({
-    target: "256 KB x500 in flight: agent peak RSS < 150 MB",
-    measured: big ? `${big.peakRssMb.toFixed(1)} MB` : "not measured",
-    met: big ? big.peakRssMb < 150 : undefined,
-  });
-  const start = startup.find((s) => s.variant === "agent");
-  checks.push({
-    target: "agent start-up to first invocation < 1 s",
-    measured: start
-      ? `median ${start.medianMs.toFixed(0)} ms, max ${start.maxMs.toFixed(0)} ms`
-      : "not measured",
-    met: start ? start.maxMs < 1000 : undefined,
-  });
+  checks.push(
+    b1 && b10
+      ? {
+          target: "batch 10 >= 5x batch 1 throughput (x10 workers)",
+          measured: `${times(b10.rate / b1.rate)} (${msgs(b10)} vs ${msgs(b1)})`,
+          met: b10.rate / b1.rate >= 5,
+        }
+      : notMeasured("batch 10 >= 5x batch 1 throughput (x10 workers)"),
+  );
   return checks;
+}
+
+/** `client: "http"` (default) against `client: "sdk"`, per scenario that runs both. */
+export function compareClients(runs: readonly RunResult[]): ClientComparison[] {
+  const rows: ClientComparison[] = [];
+  for (const lean of runs.filter((r) => r.variant === "agent" && !r.error)) {
+    const sdk = find(runs, lean.scenario, "agent sdk");
+    if (!sdk) continue;
+    const throughput = lean.rate / sdk.rate;
+    const cpuPerMessage = lean.cpuPer10k / sdk.cpuPer10k;
+    const peakRss = lean.peakRssMb / sdk.peakRssMb;
+    rows.push({
+      scenario: lean.title,
+      throughput,
+      cpuPerMessage,
+      peakRss,
+      measured: `throughput ${times(throughput)}, CPU/msg ${times(cpuPerMessage)}, peak RSS ${times(peakRss)}`,
+    });
+  }
+  return rows;
 }

@@ -1,7 +1,13 @@
 import type { AgentConfig } from "../config/types.js";
 import { readBatchResponse } from "../lambda/batch-response.js";
 import { bodyPayload, UnrepresentableMessageError } from "../lambda/event.js";
-import { type EventEnvelope, encodeEventMessage, eventPayload, payloadShare } from "../lambda/event-bytes.js";
+import {
+  type EventEnvelope,
+  encodeEventMessage,
+  eventPayload,
+  payloadShare,
+  releaseBody,
+} from "../lambda/event-bytes.js";
 import type { InvokeOutcome, Invoker } from "../lambda/invoke/index.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
@@ -48,8 +54,7 @@ export class Invocation {
   sizeOf(held: Held): number {
     if (this.config.lambda.eventFormat === "body") return held.delivery.message.content.byteLength;
     try {
-      held.encoded ??= encodeEventMessage(held.delivery.message, held.origin);
-      return payloadShare(held.encoded);
+      return payloadShare(encoded(held));
     } catch {
       return 0;
     }
@@ -107,8 +112,7 @@ export class Invocation {
       return { failure: badMessage("InvalidJsonBody", body.reason) };
     }
     try {
-      held.encoded ??= encodeEventMessage(message, held.origin);
-      return { bytes: held.encoded };
+      return { bytes: encoded(held) };
     } catch (thrown) {
       const reason =
         thrown instanceof UnrepresentableMessageError ? thrown.message : String((thrown as Error)?.message);
@@ -165,6 +169,19 @@ export class Invocation {
     this.metrics.invocation(invocationResult(outcome.kind)).inc();
     if (outcome.kind !== "too_large") this.metrics.invocationDuration.observe(outcome.durationMs / 1000);
   }
+}
+
+/**
+ * A message's JSON in the `rmq` event, built on first use and kept for every attempt; from then on
+ * the event is the only copy of a large body (`releaseBody`).
+ */
+function encoded(held: Held): Buffer {
+  if (held.encoded) return held.encoded;
+  const { message } = held.delivery;
+  const bytes = encodeEventMessage(message, held.origin);
+  held.encoded = bytes;
+  releaseBody(message, bytes, held.origin);
+  return bytes;
 }
 
 function badMessage(errorType: string, message: string): Failure {

@@ -6,6 +6,7 @@ import { outcomeOfResponse } from "./invoke-response.js";
 import { type InvokeTarget, resolveInvokeTarget } from "./invoke-target.js";
 import { lambdaClientConfig } from "./lambda-client-config.js";
 import { signInvokeRequest } from "./sign-invoke-request.js";
+import { SignerSha256 } from "./signer-sha256.js";
 import type { Transport } from "./transport.js";
 import { type InvokeOutcome, type Invoker, type InvokerOptions, MAX_SYNC_PAYLOAD_BYTES } from "./types.js";
 import { createUndiciTransport } from "./undici-transport.js";
@@ -37,7 +38,11 @@ export function createHttpInvoker(
   seams: HttpInvokerSeams = {},
 ): HttpInvoker {
   const { functionName, timeoutMs, sockets } = options;
-  const client = new LambdaClient({ ...lambdaClientConfig(options, env), ...seams.clientConfig });
+  const client = new LambdaClient({
+    ...lambdaClientConfig(options, env),
+    sha256: SignerSha256,
+    ...seams.clientConfig,
+  });
   const createTransport = seams.createTransport ?? createUndiciTransport;
   let resolved: { target: InvokeTarget; transport: Transport } | undefined;
   let resolving: Promise<{ target: InvokeTarget; transport: Transport }> | undefined;

@@ -8,6 +8,7 @@ import {
   eventEnvelope,
   eventPayload,
   payloadShare,
+  releaseBody,
 } from "../../../src/lambda/event-bytes.js";
 import { fakeMessage, headers as headerTables, nestedTables, ownTable } from "../amqp-fixtures.js";
 
@@ -100,6 +101,44 @@ describe("the event as bytes", () => {
       const parsed = JSON.parse(encodeEventMessage(message).toString());
       assert.equal(Buffer.from(parsed.data, "base64").byteLength, length);
     }
+  });
+
+  it("a large body (encoded in steps) is the base64 of the whole body", () => {
+    // Around the 24 KB step: pieces join without padding in the middle, whatever the last one holds.
+    for (const length of [24 * 1024 - 1, 24 * 1024, 24 * 1024 + 1, 48 * 1024 + 2, 256 * 1024 + 5]) {
+      const content = Buffer.alloc(length);
+      for (let i = 0; i < length; i++) content[i] = (i * 131 + (i >> 8)) & 0xff;
+      const encoded = encodeEventMessage(fakeMessage({ content }));
+      const parsed = JSON.parse(encoded.toString());
+      assert.equal(parsed.data, content.toString("base64"));
+      assert.equal(encoded.byteLength, Buffer.byteLength(encoded.toString()));
+    }
+  });
+
+  it("a released body still reads as the same bytes, decoded from its event", () => {
+    const body = Buffer.alloc(70_001);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7 + (i >> 9)) & 0xff;
+    const cases: Array<{ routingKey: string; origin?: Origin; deliveryTag: number }> = [
+      { routingKey: "order.created", deliveryTag: 1 },
+      { routingKey: 'ké"y\\', deliveryTag: 123_456_789 },
+      { routingKey: "r", origin: { exchange: "shöp ✓", routingKey: 'quote"d' }, deliveryTag: 7 },
+    ];
+    for (const { routingKey, origin, deliveryTag } of cases) {
+      const message = fakeMessage({ content: Buffer.from(body), routingKey, deliveryTag });
+      const encoded = encodeEventMessage(message, origin);
+      releaseBody(message, encoded, origin);
+      assert.deepEqual(message.content, body);
+      assert.deepEqual(message.content, body, "read twice");
+      // The event itself is untouched.
+      assert.equal(JSON.parse(encoded.toString()).data, body.toString("base64"));
+    }
+  });
+
+  it("a small body is kept as it is", () => {
+    const message = fakeMessage({ content: Buffer.from("x".repeat(100)) });
+    const original = message.content;
+    releaseBody(message, encodeEventMessage(message), undefined);
+    assert.equal(message.content, original);
   });
 
   it("-0 in a header is sent as 0 (JSON has no negative zero)", () => {
