@@ -23,14 +23,24 @@ describe("hardening: back-pressure, hostile messages, dead-letter routing", () =
   it("an auto-delete queue under load is never deleted by back-pressure: prefetch does it, not basic.cancel", async () => {
     const { exchange, queue } = suite.names("autodelete");
     // The reproduction: delete: true, prefetch_count 0 (KrakenD's unlimited), 2 workers, a slow function.
+    const port = 9500 + Math.floor(Math.random() * 400);
     const config = agentConfig({
       exchange,
       queue,
       consumer: { workers: 2 },
       amqp: { delete: true, prefetch_count: 0 },
+      options: { http: { enabled: true, address: `127.0.0.1:${port}` } },
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
+    // Busy is ready: /readyz stays 200 while the agent holds a full prefetch window.
+    const readiness: number[] = [];
+    const poll = setInterval(() => {
+      void fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => readiness.push(r.status),
+        () => undefined,
+      );
+    }, 100);
     const total = 400;
     // Published while the agent consumes: a deleted auto-delete exchange would fail these publishes (404).
     for (let start = 0; start < total; start += 100) {
@@ -41,6 +51,9 @@ describe("hardening: back-pressure, hostile messages, dead-letter routing", () =
       );
     }
     await waitFor(`all ${total} invoked`, () => probeIds(queue).size === total, 120_000);
+    clearInterval(poll);
+    assert.ok(readiness.length > 10, `polled /readyz ${readiness.length} times`);
+    assert.deepEqual([...new Set(readiness)], [200], "busy, never not ready");
     const { messageCount } = await suite.broker.channel.checkQueue(queue);
     assert.equal(messageCount, 0, "the queue still exists and is empty");
     assert.match(
@@ -220,5 +233,24 @@ describe("outages: the platform failing is not the messages' failure", () => {
     const { dead, callsDuringOutage } = await outage("function_error", 1000, 15_000);
     assert.ok(dead <= 20, `${dead} dead-lettered (at most 20)`);
     assert.ok(callsDuringOutage <= 400, `${callsDuringOutage} calls during the outage (at most 400)`);
+  });
+
+  it("an outage that outlasts consumer_timeout's margin: held messages go back to the queue, then are processed", async () => {
+    const { exchange, queue } = suite.names("outage-release");
+    const config = outageConfig({ exchange, queue, amqp: { consumer_timeout: "4s" } });
+    await suite.broker.declare(exchange, queue, "#", true);
+    await suite.broker.publish(exchange, "k", ids(30), { persistent: true });
+    proxy.fault = "not_found";
+    const agent = AgentProcess.start(config);
+    await agent.ready();
+    await agent.waitForLog(/circuit breaker open/, 20_000);
+    // At 80% of consumer_timeout (3.2 s) the held window goes back and consuming pauses.
+    await agent.waitForLog(/handed back to the queue before RabbitMQ's consumer_timeout/, 20_000);
+    await waitFor("all 30 back in the queue", async () => (await suite.broker.ready(queue)) === 30, 10_000);
+    proxy.fault = "pass";
+    await waitFor("every message invoked after recovery", () => probeIds(queue).size === 30, 60_000);
+    assert.equal(await agent.stop(), 0);
+    assert.equal(await suite.broker.ready(`${queue}.dlq`), 0, "nothing dead-lettered");
+    assert.equal(await suite.broker.ready(queue), 0);
   });
 });
