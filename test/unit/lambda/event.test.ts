@@ -12,25 +12,9 @@ import {
   UnrepresentableMessageError,
 } from "../../../src/lambda/event.js";
 import { fakeMessage, nestedTables, ODD_KEYS, ownTable } from "../amqp-fixtures.js";
+import { basicProperties } from "../middleware/fixtures.js";
 
 const source = { queue: "orders", vhost: "/", sourceArn: "amqp://127.0.0.1:5672/" };
-
-const noProperties = {
-  contentType: null,
-  contentEncoding: null,
-  headers: null,
-  deliveryMode: null,
-  priority: null,
-  correlationId: null,
-  replyTo: null,
-  expiration: null,
-  messageId: null,
-  timestamp: null,
-  type: null,
-  userId: null,
-  appId: null,
-  clusterId: null,
-};
 
 describe("buildRmqEvent", () => {
   it("builds Amazon MQ's RabbitMQ event with the agent's additions", () => {
@@ -46,13 +30,12 @@ describe("buildRmqEvent", () => {
       rmqMessagesByQueue: {
         "orders::/": [
           {
-            basicProperties: {
-              ...noProperties,
+            basicProperties: basicProperties({
               contentType: "application/json",
               deliveryMode: 2,
               timestamp: "Jan 1, 1970, 12:33:41 AM",
               bodySize: 8,
-            },
+            }),
             redelivered: true,
             data: Buffer.from('{"id":1}').toString("base64"),
             exchange: "orders",
