@@ -1,7 +1,7 @@
 // `npm test`: unit tests, then integration tests against the real RabbitMQ (127.0.0.1:5672) and the
 // real Lambda Invoke API served by serverless-offline from serverless.yml on a dedicated port.
 // Extra arguments select test files, e.g. `npm test -- test/integration/core.test.ts`.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +18,10 @@ function testFiles(dir) {
 }
 
 const selected = process.argv.slice(2);
+// The alert-rules test needs promtool: provide it where the system can (Debian), else say how.
+if (selected.length === 0 || selected.some((file) => file.includes("dashboards"))) {
+  spawnSync("scripts/ensure-promtool.sh", { stdio: "inherit" });
+}
 const files =
   selected.length > 0 ? selected : [...testFiles("test/unit"), ...testFiles("test/integration")].sort();
 const probeDir = mkdtempSync(join(tmpdir(), "amqp-lambda-agent-probe-"));
