@@ -121,6 +121,12 @@ export class AgentProcess {
     return this.lines.filter((l) => pattern.test(String(l.msg))).length;
   }
 
+  /** The base URL of its health server, from its start-up log line (configure port 0: a free port). */
+  async httpBase(): Promise<string> {
+    const line = await this.waitForLog(/health and metrics on http:\/\//);
+    return `http://${String(line.host)}:${String(line.port)}`;
+  }
+
   async ready(timeoutMs = 20_000): Promise<void> {
     await this.waitForLog(/consuming /, timeoutMs);
   }

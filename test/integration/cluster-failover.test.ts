@@ -63,7 +63,6 @@ describe("a RabbitMQ cluster: a host list, failover when a node dies, quorum que
     const [n1, n2, n3] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
     const exchange = uniqueName(`failover-${victim}-x`);
     const queue = uniqueName(`failover-${victim}-q`);
-    const port = 9500 + Math.floor(Math.random() * 400);
     // The queue is declared through n2 (its leader starts there), the agent is given n1 and n2, the
     // publisher uses n3: stopping the agent's node and stopping the leader's are two different faults.
     const setup = await amqplib.connect(n2.url);
@@ -84,12 +83,13 @@ describe("a RabbitMQ cluster: a host list, failover when a node dies, quorum que
           queue_arguments: { "x-queue-type": "quorum" },
         },
         connection: { health_interval: "1s" },
-        options: { http: { enabled: true, address: `127.0.0.1:${port}` } },
+        options: { http: { enabled: true, address: "127.0.0.1:0" } },
       }),
     );
     await agent.ready();
+    const base = await agent.httpBase();
     const readyz = async () =>
-      (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { agents: Array<{ node: string }> };
+      (await (await fetch(`${base}/readyz`)).json()) as { agents: Array<{ node: string }> };
     const connected = (await readyz()).agents[0]?.node;
     assert.equal(connected, `127.0.0.1:${n1.port}`, "connected to the first node that answers");
     let sent = 0;
@@ -107,7 +107,7 @@ describe("a RabbitMQ cluster: a host list, failover when a node dies, quorum que
     const node = (await readyz()).agents[0]?.node;
     const pauseMs = longestPauseMs(queue, stoppedAt);
     const duplicates = probeRecords(queue).length - TOTAL;
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const metrics = await (await fetch(`${base}/metrics`)).text();
     process.stderr.write(
       `failover (${victim} node ${target.name} stopped): ${TOTAL} published, ${probeIds(queue).size} invoked, ${duplicates} duplicates, longest pause ${pauseMs} ms, now on ${node}\n`,
     );

@@ -242,8 +242,7 @@ describe("dashboards: the Grafana dashboard and the alert rules match the real /
       }),
     );
     await agent.ready();
-    const listening = await agent.waitForLog(/^health and metrics on http:/);
-    const base = `http://127.0.0.1:${String(listening.port)}`;
+    const base = await agent.httpBase();
     // Successes and one function error (dead-lettered), so the outcome, duration and failure
     // series have samples and their labels can be checked.
     await broker.publish(exchange, "k", [{ id: 1 }, { id: 2 }, { id: 3, fail: "always" }, { id: 4 }]);

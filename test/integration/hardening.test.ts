@@ -23,20 +23,20 @@ describe("hardening: back-pressure, hostile messages, dead-letter routing", () =
   it("an auto-delete queue under load is never deleted by back-pressure: prefetch does it, not basic.cancel", async () => {
     const { exchange, queue } = suite.names("autodelete");
     // The reproduction: delete: true, prefetch_count 0 (KrakenD's unlimited), 2 workers, a slow function.
-    const port = 9500 + Math.floor(Math.random() * 400);
     const config = agentConfig({
       exchange,
       queue,
       consumer: { workers: 2 },
       amqp: { delete: true, prefetch_count: 0 },
-      options: { http: { enabled: true, address: `127.0.0.1:${port}` } },
+      options: { http: { enabled: true, address: "127.0.0.1:0" } },
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
+    const base = await agent.httpBase();
     // Busy is ready: /readyz stays 200 while the agent holds a full prefetch window.
     const readiness: number[] = [];
     const poll = setInterval(() => {
-      void fetch(`http://127.0.0.1:${port}/readyz`).then(
+      void fetch(`${base}/readyz`).then(
         (r) => readiness.push(r.status),
         () => undefined,
       );
@@ -181,11 +181,10 @@ describe("outages: the platform failing is not the messages' failure", () => {
    */
   async function outage(fault: "throttle" | "not_found" | "function_error", total: number, outageMs: number) {
     const { exchange, queue } = suite.names(`outage-${fault}`);
-    const port = 9500 + Math.floor(Math.random() * 400);
     const config = outageConfig({
       exchange,
       queue,
-      options: { http: { enabled: true, address: `127.0.0.1:${port}` } },
+      options: { http: { enabled: true, address: "127.0.0.1:0" } },
     });
     await suite.broker.declare(exchange, queue, "#", true);
     await suite.broker.publish(exchange, "k", ids(total), { persistent: true });
@@ -194,7 +193,7 @@ describe("outages: the platform failing is not the messages' failure", () => {
     const agent = AgentProcess.start(config);
     await agent.ready();
     await agent.waitForLog(/circuit breaker open/, 20_000);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    const ready = await fetch(`${await agent.httpBase()}/readyz`);
     assert.equal(ready.status, 503, "not ready while the breaker is open");
     assert.match(JSON.stringify(await ready.json()), /circuit breaker/);
     await sleep(outageMs);

@@ -12,8 +12,7 @@ describe("operations: health, readiness, metrics and logs", () => {
   const exchange = uniqueName("ops-x");
   const queue = uniqueName("ops-q");
   const name = uniqueName("ops-agent");
-  const port = 9500 + Math.floor(Math.random() * 400);
-  const base = `http://127.0.0.1:${port}`;
+  let base: string;
   let agent: AgentProcess;
 
   before(async () => {
@@ -25,10 +24,11 @@ describe("operations: health, readiness, metrics and logs", () => {
         queue,
         connection: { health_interval: "1s" },
         lambda: { max_retries: 0 },
-        options: { http: { enabled: true, address: `127.0.0.1:${port}` }, summary_interval: "1s" },
+        options: { http: { enabled: true, address: "127.0.0.1:0" }, summary_interval: "1s" },
       }),
     );
     await agent.ready();
+    base = await agent.httpBase();
   });
   after(async () => {
     await agent.stop();

@@ -13,16 +13,16 @@ describe("retries that wait on the broker (retry_delays)", () => {
   it("waits 2 s then 4 s in retry queues, across a restart, holding nothing; an always-failing message is dead-lettered after 3 attempts", async () => {
     const { exchange, queue } = suite.names("retry");
     suite.track(`${queue}.retry.2s`, `${queue}.retry.4s`);
-    const port = 9500 + Math.floor(Math.random() * 400);
     const config = agentConfig({
       exchange,
       queue,
       amqp: { durable: true, retry_delays: ["2s", "4s"] },
       lambda: { max_retries: 0 },
-      options: { http: { enabled: true, address: `127.0.0.1:${port}` } },
+      options: { http: { enabled: true, address: "127.0.0.1:0" } },
     });
     const first = AgentProcess.start(config);
     await first.ready();
+    const base = await first.httpBase();
     await suite.broker.publish(
       exchange,
       "order.created",
@@ -37,7 +37,7 @@ describe("retries that wait on the broker (retry_delays)", () => {
       "both in the first retry queue",
       async () => (await suite.broker.ready(`${queue}.retry.2s`)) === 2,
     );
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.equal(metric(metrics, "amqp_lambda_agent_held_messages"), 0, "nothing held while they wait");
     assert.equal(metric(metrics, "amqp_lambda_agent_messages_delayed_total"), 2);
     // Stopped during the first wait, started again: the wait goes on in the broker.

@@ -7,12 +7,6 @@ import { metric } from "../helpers/metrics.js";
 import { probeIds } from "../helpers/probe.js";
 import { waitFor } from "../helpers/wait.js";
 
-/** The port an agent logged for its health server (`health and metrics on http://host:port`). */
-async function httpPort(agent: AgentProcess): Promise<number> {
-  const line = await agent.waitForLog(/health and metrics on http:\/\//);
-  return Number(line.port);
-}
-
 describe("several agents on one host, liveness", () => {
   const suite = new SuiteBroker();
 
@@ -31,7 +25,9 @@ describe("several agents on one host, liveness", () => {
       new AgentProcess(file, {}, ["--http-address", "127.0.0.1:0"]),
       new AgentProcess(file, { AMQP_LAMBDA_AGENT_HTTP_ADDRESS: "127.0.0.1:0" }),
     ];
-    const ports = await Promise.all(agents.map(httpPort));
+    const ports = await Promise.all(
+      agents.map(async (agent) => Number(new URL(await agent.httpBase()).port)),
+    );
     assert.equal(new Set(ports).size, 3, `three ports: ${ports.join(", ")}`);
     for (const agent of agents) await agent.ready();
     await suite.broker.publish(
@@ -66,7 +62,7 @@ describe("several agents on one host, liveness", () => {
       agentConfig({ exchange, queue, options: { http: { enabled: true, address: "127.0.0.1:0" } } }),
     );
     const first = new AgentProcess(file);
-    const port = await httpPort(first);
+    const port = new URL(await first.httpBase()).port;
     const second = new AgentProcess(file, {}, ["--http-address", `127.0.0.1:${port}`]);
     assert.equal(await second.exited, 1);
     assert.match(
@@ -87,7 +83,7 @@ describe("several agents on one host, liveness", () => {
         options: { http: { enabled: true, address: "127.0.0.1:0", unhealthy_after: "2s" } },
       }),
     );
-    const port = await httpPort(unreachable);
+    const port = new URL(await unreachable.httpBase()).port;
     assert.equal(
       (await fetch(`http://127.0.0.1:${port}/healthz`)).status,
       200,
@@ -114,7 +110,7 @@ describe("several agents on one host, liveness", () => {
         options: { http: { enabled: true, address: "127.0.0.1:0", unhealthy_after: "1s" } },
       }),
     );
-    const outagePort = await httpPort(outage);
+    const outagePort = new URL(await outage.httpBase()).port;
     await outage.ready();
     await suite.broker.publish(
       exchange,

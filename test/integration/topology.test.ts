@@ -186,7 +186,6 @@ describe("filter_patterns: only matching messages are invoked", () => {
 
   it("1,000 messages, patterns on a body field and a header: exactly those invoked, the rest acked and counted", async () => {
     const { exchange, queue } = suite.names("filter");
-    const port = 9500 + Math.floor(Math.random() * 400);
     const config = agentConfig({
       exchange,
       queue,
@@ -197,7 +196,7 @@ describe("filter_patterns: only matching messages are invoked", () => {
           { basicProperties: { headers: { tenant: [{ prefix: "vip-" }] } } },
         ],
       },
-      options: { http: { enabled: true, address: `127.0.0.1:${port}` } },
+      options: { http: { enabled: true, address: "127.0.0.1:0" } },
     });
     const agent = AgentProcess.start(config);
     await agent.ready();
@@ -211,7 +210,7 @@ describe("filter_patterns: only matching messages are invoked", () => {
     }
     await waitFor("the queue settled", async () => (await suite.broker.ready(queue)) === 0, 60_000);
     await waitFor("every match invoked", () => probeIds(queue).size === expected.size, 60_000);
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const text = await (await fetch(`${await agent.httpBase()}/metrics`)).text();
     assert.equal(await agent.stop(), 0);
     assert.deepEqual(
       [...probeIds(queue)].sort((a, b) => a - b),
