@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { ConfigError, toError } from "../errors.js";
 import { isPlainObject } from "../shared/is-plain-object.js";
+import { urlPassword } from "../shared/url-credentials.js";
 import { parseDuration } from "./duration.js";
 import { substituteEnv } from "./env-placeholders.js";
 import { formatIssue } from "./format-issue.js";
@@ -98,11 +99,12 @@ export function splitAddress(address: string, path: string): { host: string; por
 
 /** The password of a URL, decoded; `undefined` when it has none. */
 export function passwordOf(url: string): string | undefined {
+  const written = urlPassword(url);
+  if (!written) return undefined;
   try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password.length > 0 ? password : undefined;
+    return decodeURIComponent(written);
   } catch {
-    return undefined;
+    return written;
   }
 }
 

@@ -1,4 +1,6 @@
-import { redactUrl } from "../observability/redact.js";
+import { redactUrl, urlPassword } from "../observability/redact.js";
+
+export { urlPassword };
 
 const MASK = "***";
 // A URL inside text ends at whitespace, a quote, an angle bracket or a backslash.
@@ -9,16 +11,6 @@ const MIN_SUBSTRING_LENGTH = 4;
 const MIN_TEMPLATE_MATCH_LENGTH = 8;
 /** osls' templates: checked, never rewritten (a masked value in a resource would deploy broken). */
 const TEMPLATE_KEYS = new Set(["compiledCloudFormationTemplate", "coreCloudFormationTemplate"]);
-
-/** The password of a URL (`amqp://user:p%40ss@host/` → `p%40ss`), whatever its length and characters. */
-export function urlPassword(url: string): string | undefined {
-  const redacted = redactUrl(url);
-  if (redacted === url) return undefined;
-  // redactUrl masks from the first ":" after "scheme://" up to the authority's last "@".
-  const start = url.indexOf("://") + 3;
-  const colon = url.indexOf(":", start);
-  return url.slice(colon + 1, colon + 1 + url.length - redacted.length + MASK.length);
-}
 
 /** Each secret as written, and URL-decoded when that differs. */
 export function secretForms(secrets: Iterable<string>): string[] {
