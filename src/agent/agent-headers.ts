@@ -21,9 +21,6 @@ export const AGENT_HEADERS = {
   headersTruncated: "x-agent-headers-truncated",
 } as const;
 
-/** Headers RabbitMQ routes by (extra routing keys): never copied into a publish of the agent. */
-export const ROUTING_HEADERS = ["CC", "BCC"] as const;
-
 /** A header of the message itself (a `__proto__` header table must not lend it inherited ones). */
 export function ownHeader(headers: Record<string, unknown> | undefined, name: string): unknown {
   return headers && Object.hasOwn(headers, name) ? headers[name] : undefined;

@@ -98,7 +98,7 @@ export function splitAddress(address: string, path: string): { host: string; por
 }
 
 /** The password of a URL, decoded; `undefined` when it has none. */
-export function passwordOf(url: string): string | undefined {
+function passwordOf(url: string): string | undefined {
   const written = urlPassword(url);
   if (!written) return undefined;
   try {
