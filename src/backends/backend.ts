@@ -1,0 +1,122 @@
+import type { ConsumeMessage } from "amqplib";
+
+/** Where a message was first published (a trip through the agent's retry queues undone). */
+export interface Origin {
+  exchange: string;
+  routingKey: string;
+}
+
+/** A message as a backend sees it: the delivery, and where it was first published. */
+export interface OutgoingMessage {
+  /** Unique within the process. Backends may key per-message state on the object itself (a WeakMap). */
+  readonly id: number;
+  readonly message: ConsumeMessage;
+  readonly origin: Origin;
+}
+
+/**
+ * The kinds of failure, one list for every backend. Each backend maps what it sees onto these (the
+ * Lambda path from error types and statuses, an HTTP backend from statuses and socket errors), so
+ * `failureScope` decides for both.
+ */
+export const FAILURE_KINDS = [
+  "function_error",
+  "throttled",
+  "timeout",
+  "network",
+  "server_error",
+  "not_found",
+  "access_denied",
+  "credentials",
+  "too_large",
+  "bad_request",
+  /** The message cannot be sent (not JSON with `event_format: body`, headers it cannot carry). */
+  "bad_message",
+  /** The function reported this message of the batch as failed. */
+  "item_failure",
+  /** The response could not be read (a partial-batch response that is not one). */
+  "invalid_response",
+] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+/** Why a message did not succeed. */
+export interface Failure {
+  kind: FailureKind;
+  errorType: string;
+  message: string;
+  durationMs: number;
+  httpStatus?: number;
+  /** A throttling reason, e.g. ReservedFunctionConcurrentInvocationLimitExceeded. */
+  reason?: string;
+}
+
+/**
+ * Whose failure it is:
+ * - `message`: this message's own, for good (a body that is not JSON, a payload over the limit): no retry;
+ * - `systemic`: the platform's (throttling, 5xx, network, a missing function, access or credentials):
+ *   never charged to the message, never dead-lettered; it feeds the circuit breaker;
+ * - `ambiguous`: a function error or a timeout: charged as an attempt while the circuit is closed,
+ *   and a systemic failure when it hits many different messages at once.
+ */
+export type FailureScope = "message" | "systemic" | "ambiguous";
+
+/** What a backend answered for a message that succeeded (the replies feature publishes it). */
+export interface BackendResponse {
+  body: Uint8Array | undefined;
+  contentType: string | undefined;
+}
+
+/** What one call came to for one of its messages. */
+export type MessageOutcome =
+  | { kind: "succeeded"; response: BackendResponse }
+  | { kind: "failed"; failure: Failure; scope: FailureScope }
+  /** The backend refused the batch as too large: its messages go again in smaller batches. */
+  | { kind: "split" };
+
+/** The call itself, when one was made: what the circuit breaker and the concurrency limit learn from it. */
+export interface CallReport {
+  /** `"ok"`, or the failure kind of the call as a whole (a metrics label). */
+  outcome: "ok" | FailureKind;
+  /** The failure's scope when the call as a whole failed. */
+  scope: FailureScope | undefined;
+  /** A short text for logs and the breaker: the error type, and its reason. */
+  reason: string;
+  /** `performance.now()` when the call started (after any rate limit). */
+  startedAt: number;
+  /** How long the call took; `undefined` when it was refused before it was sent. */
+  durationMs: number | undefined;
+  /** A `Retry-After` the platform asked for (throttling), in milliseconds. */
+  retryAfterMs?: number;
+}
+
+export interface SendReport {
+  /** One outcome per message sent, by `OutgoingMessage.id`. */
+  results: Map<number, MessageOutcome>;
+  call: CallReport | undefined;
+}
+
+/** What the pipeline adds to a call (the tracing feature's headers). */
+export interface SendExtras {
+  headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A place messages are sent to: a Lambda function, or an HTTP endpoint. The pipeline never asks
+ * which. `send` never throws: every message of the batch gets an outcome (unless the call as a
+ * whole is reported in `call` and every message failed with it).
+ */
+export interface Backend {
+  /** The metrics label: the function name, or `METHOD host+url_pattern` with credentials masked. */
+  readonly label: string;
+  /** Most messages per call (`batch_size`), and the longest wait to fill a batch (`batch_window`). */
+  readonly batchSize: number;
+  readonly batchWindowMs: number;
+  /** In-process retries of a message's own failures (`max_retries`). */
+  readonly maxRetries: number;
+  /** Bytes one call may carry in all, and a message's share of them (batch selection). */
+  readonly maxBatchBytes: number;
+  sizeOf(message: OutgoingMessage): number;
+  send(batch: readonly OutgoingMessage[], extras?: SendExtras): Promise<SendReport>;
+  /** Releases sockets; later calls fail as `network`. */
+  close(): void;
+}
