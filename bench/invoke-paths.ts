@@ -12,12 +12,12 @@ import { join } from "node:path";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { Sha256 } from "@smithy/core/checksum";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { createHttpInvoker } from "../src/lambda/invoke/http-invoker.js";
-import { createKeepAliveAgent } from "../src/lambda/invoke/keep-alive-agent.js";
-import { createNodeHttpTransport } from "../src/lambda/invoke/node-http-transport.js";
-import { createSdkInvoker } from "../src/lambda/invoke/sdk-invoker.js";
-import type { InvokerOptions } from "../src/lambda/invoke/types.js";
-import { createUndiciTransport } from "../src/lambda/invoke/undici-transport.js";
+import { createHttpInvoker } from "../src/backends/lambda/invoke/http-invoker.js";
+import { createSdkInvoker } from "../src/backends/lambda/invoke/sdk-invoker.js";
+import type { InvokerOptions } from "../src/backends/lambda/invoke/types.js";
+import { createUndiciTransport } from "../src/backends/lambda/invoke/undici-transport.js";
+import { createKeepAliveAgent } from "./keep-alive-agent.js";
+import { createNodeHttpTransport } from "./node-http-transport.js";
 
 const IN_FLIGHT = 10;
 const SECONDS = Number(process.argv[2] ?? 5);

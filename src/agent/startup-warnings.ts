@@ -1,5 +1,5 @@
-import { DEFAULT_RETRY_BACKOFF } from "../backoff.js";
 import type { AgentConfig } from "../config/types.js";
+import { DEFAULT_RETRY_BACKOFF } from "../shared/backoff.js";
 
 /**
  * Warnings about settings that work but can bite, said once at start-up:

@@ -1,5 +1,5 @@
-import { reconnectDelayMs } from "../backoff.js";
 import type { BackoffStrategy } from "../config/types.js";
+import { reconnectDelayMs } from "../shared/backoff.js";
 
 /** What to do after an attempt: try the next node now, wait, or give up. */
 export type NextStep =

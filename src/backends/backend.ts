@@ -77,7 +77,8 @@ export type MessageOutcome =
 export interface CallReport {
   /** `"ok"`, or the failure kind of the call as a whole (a metrics label). */
   outcome: "ok" | FailureKind;
-  /** The failure's scope when the call as a whole failed. */
+  /** The call's failure, when the call as a whole failed, and its scope. */
+  failure: Failure | undefined;
   scope: FailureScope | undefined;
   /** A short text for logs and the breaker: the error type, and its reason. */
   reason: string;

@@ -1,9 +1,9 @@
 import type { GetMessage } from "amqplib";
-import { redriveOptions } from "../agent/dead-letter.js";
 import { publishConfirmed } from "../amqp/confirmed-publish.js";
 import { connectAnyNode } from "../amqp/connect-any-node.js";
 import type { TlsMaterial } from "../amqp/connect-options.js";
 import type { AgentConfig } from "../config/types.js";
+import { redriveOptions } from "../copies/dead-letter.js";
 
 export interface RedriveProgress {
   moved: number;

@@ -8,10 +8,17 @@ export interface AgentStatus {
   state: AgentState;
   /** The consumer's state on the live channel (`paused` under back-pressure or a long breaker opening). */
   consumer: string;
+  /**
+   * Why the consumer is held back (`draining`, `backlog`, `handed_back`: cancelled; `breaker_open`,
+   * `publisher_blocked`: shown only), or `none` / `probe_wanted`.
+   */
+  hold: string;
   /** Why the agent is not ready, when it is not. */
   reason: string | undefined;
   inFlight: number;
   held: number;
+  /** Held messages by phase. */
+  phases: { waiting: number; running: number; settling: number };
   backlog: number | undefined;
   circuit: "closed" | "open" | "half_open";
   /** The node connected to (`host:port`), and whether it is the first of the list. */

@@ -84,6 +84,8 @@ function sendReadiness(source: HealthSource, send: Send): void {
       consumer: s.consumer,
       circuit: s.circuit,
       held: s.held,
+      phases: s.phases,
+      hold: s.hold,
       ...(ready ? {} : { reason: s.reason ?? s.state }),
     };
   });

@@ -39,6 +39,8 @@ export function startSummary(
       const waits = agent.waits();
       const notes: string[] = [];
       if (status.circuit !== "closed") notes.push(`circuit breaker ${status.circuit.replace("_", "-")}`);
+      if (status.hold !== "none" && status.hold !== "breaker_open")
+        notes.push(`consumer held: ${status.hold.replace("_", " ")}`);
       if (status.concurrencyLimit < status.workers)
         notes.push(`concurrency ${status.concurrencyLimit} of ${status.workers} (throttled)`);
       if (status.node && !status.onFirstNode) notes.push(`on ${status.node}, not the first node`);
@@ -52,6 +54,8 @@ export function startSummary(
           ratePerSecond: Number(rate.toFixed(1)),
           inFlight: status.inFlight,
           held: status.held,
+          phases: status.phases,
+          hold: status.hold,
           received,
           succeeded,
           failed,
@@ -65,7 +69,7 @@ export function startSummary(
           keysWaiting: waits.lanes,
           oldestWaitSeconds: Number((waits.oldestWaitMs / 1000).toFixed(1)),
         },
-        `${status.state}: ${rate.toFixed(1)} msg/s, ${status.inFlight} in flight, ${status.held} held, ${failed} failed (${deadLettered} dead-lettered, ${delayed} to retry queues), backlog ${status.backlog ?? "?"}${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`,
+        `${status.state}: ${rate.toFixed(1)} msg/s, ${status.inFlight} in flight, ${status.held} held, ${failed} failed (${deadLettered} dead-lettered, ${delayed} to retry queues), backlog ${status.backlog ?? "?"}; held ${status.phases.waiting} waiting, ${status.phases.running} running, ${status.phases.settling} settling${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`,
       );
     }
   }

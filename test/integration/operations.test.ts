@@ -51,6 +51,8 @@ describe("operations: health, readiness, metrics and logs", () => {
           consumer: "consuming",
           circuit: "closed",
           held: 0,
+          phases: { waiting: 0, running: 0, settling: 0 },
+          hold: "none",
         },
       ],
     });
@@ -117,10 +119,10 @@ describe("operations: health, readiness, metrics and logs", () => {
     assert.match(
       String(summary.msg),
       new RegExp(
-        `^\\[ASYNC: ${name}\\]\\[AMQP\\] ready: [\\d.]+ msg/s, \\d+ in flight, \\d+ held, \\d+ failed \\(\\d+ dead-lettered, \\d+ to retry queues\\), backlog \\d+`,
+        `^\\[ASYNC: ${name}\\]\\[AMQP\\] ready: [\\d.]+ msg/s, \\d+ in flight, \\d+ held, \\d+ failed \\(\\d+ dead-lettered, \\d+ to retry queues\\), backlog \\d+; held \\d+ waiting, \\d+ running, \\d+ settling`,
       ),
     );
-    for (const key of ["ratePerSecond", "inFlight", "held", "failed", "backlog", "circuit"])
+    for (const key of ["ratePerSecond", "inFlight", "held", "phases", "hold", "failed", "backlog", "circuit"])
       assert.ok(key in summary, `summary has ${key}`);
     assert.ok(
       agent.lines.every((line) => typeof line.level === "number" && typeof line.time === "string"),

@@ -1,0 +1,97 @@
+import { brokerAddress, vhostOf } from "../amqp/connect-options.js";
+import type { ConsumerSession } from "../amqp/consumer-session.js";
+import type { Backend } from "../backends/backend.js";
+import { eventEnvelope } from "../backends/lambda/event-bytes.js";
+import { createLambdaBackend } from "../backends/lambda/lambda-backend.js";
+import type { AgentConfig } from "../config/types.js";
+import { compileFilterPatterns } from "../filter/index.js";
+import type { LogThrottle } from "../observability/log-throttle.js";
+import type { Logger } from "../observability/logger.js";
+import type { AgentMetrics } from "../observability/metrics.js";
+import { runBatch } from "../pipeline/batch-run.js";
+import { Intake } from "../pipeline/intake.js";
+import { Scheduler } from "../pipeline/scheduler.js";
+import { Settler } from "../pipeline/settler.js";
+import { CircuitBreaker, type CircuitTransition } from "../policy/circuit-breaker.js";
+import { ConcurrencyLimit } from "../policy/concurrency-limit.js";
+import { policyOf } from "../policy/decide.js";
+import { RateLimiter } from "../policy/rate-limiter.js";
+import { retryDelayMs } from "../shared/backoff.js";
+
+export interface PipelineParts {
+  backend: Backend;
+  breaker: CircuitBreaker;
+  limit: ConcurrencyLimit;
+  intake: Intake;
+  scheduler: Scheduler;
+}
+
+export interface PipelineWiring {
+  config: AgentConfig;
+  metrics: AgentMetrics;
+  log: Logger;
+  throttle: LogThrottle;
+  liveSession(): ConsumerSession | undefined;
+  onCircuit(transition: CircuitTransition): void;
+  onHeldChange(held: number): void;
+  onProbeStarved(): void;
+  /** Tests: a backend of their own. */
+  backend?: Backend;
+}
+
+/** The lambda backend an agent config names. */
+export function backendOf(config: AgentConfig): Backend {
+  const { lambda, amqp, consumer } = config;
+  return createLambdaBackend({
+    ...lambda,
+    timeoutMs: consumer.timeoutMs,
+    sockets: consumer.workers,
+    envelope: eventEnvelope({
+      queue: amqp.queue,
+      vhost: vhostOf(amqp.urls[0] as string),
+      sourceArn: brokerAddress(amqp.urls[0] as string),
+    }),
+  });
+}
+
+/** Builds an agent's message pipeline: intake → scheduler (policy) → backend → settler. */
+export function buildPipeline(wiring: PipelineWiring): PipelineParts {
+  const { config, metrics, log, throttle } = wiring;
+  const { consumer, amqp, lambda } = config;
+  const backend = wiring.backend ?? backendOf(config);
+  const breaker = new CircuitBreaker(amqp.circuitBreaker, undefined, wiring.onCircuit);
+  const limit = new ConcurrencyLimit(consumer.workers);
+  const intake = new Intake({
+    config,
+    filter: lambda.filterPatterns ? compileFilterPatterns(lambda.filterPatterns) : undefined,
+    batchSize: backend.batchSize,
+    log,
+  });
+  const limiter = new RateLimiter(consumer.maxRate);
+  const finishesDeadChannels = amqp.autoAck;
+  const policy = policyOf(amqp, backend.maxRetries, retryDelayMs);
+  let scheduler: Scheduler | undefined;
+  const settler = new Settler({
+    config,
+    backendLabel: backend.label,
+    metrics,
+    log,
+    throttle,
+    liveSession: wiring.liveSession,
+    decide: (held, happening) => (scheduler as Scheduler).decide(held, happening),
+  });
+  scheduler = new Scheduler({
+    backend,
+    policy,
+    breaker,
+    limit,
+    settler,
+    run: (batch) => runBatch(batch, { backend, limiter, metrics, log, throttle, finishesDeadChannels }),
+    workers: consumer.workers,
+    metrics,
+    log,
+    onHeldChange: wiring.onHeldChange,
+    onProbeStarved: wiring.onProbeStarved,
+  });
+  return { backend, breaker, limit, intake, scheduler };
+}

@@ -1,0 +1,83 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { InvokeCommand, LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { toError } from "../../../errors.js";
+import {
+  CLOSED_EVIDENCE,
+  classifyFailure,
+  functionErrorOutcome,
+  payloadTooLargeOutcome,
+} from "./classify-failure.js";
+import { thrownEvidence, timeoutEvidence } from "./failure-evidence.js";
+import { lambdaClientConfig } from "./lambda-client-config.js";
+import { CONNECT_TIMEOUT_MS } from "./transport.js";
+import { type InvokeOutcome, type Invoker, type InvokerOptions, MAX_SYNC_PAYLOAD_BYTES } from "./types.js";
+
+/**
+ * The AWS SDK path: `LambdaClient.send(new InvokeCommand(...))`, the chunks concatenated once. Its
+ * keep-alive agents allow `sockets` connections; the attempt's timeout is the invoker's own timer,
+ * which also covers reading the response body.
+ */
+export function createSdkInvoker(
+  options: InvokerOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<LambdaClientConfig> = {},
+): Invoker {
+  const { functionName, timeoutMs, sockets } = options;
+  const client = new LambdaClient({
+    ...lambdaClientConfig(options, env),
+    requestHandler: new NodeHttpHandler({
+      // Node's agents set TCP_NODELAY on their sockets by default.
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: sockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: sockets }),
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+    }),
+    ...overrides,
+  });
+  const inFlight = new Set<AbortController>();
+  let closed = false;
+
+  async function invoke(payload: readonly Uint8Array[], byteLength: number): Promise<InvokeOutcome> {
+    if (byteLength > MAX_SYNC_PAYLOAD_BYTES) return payloadTooLargeOutcome(byteLength);
+    const started = performance.now();
+    if (closed) return classifyFailure(CLOSED_EVIDENCE, 0);
+    const body = payload.length === 1 ? (payload[0] as Uint8Array) : Buffer.concat(payload, byteLength);
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, timeoutMs);
+    inFlight.add(abort);
+    try {
+      const response = await client.send(
+        new InvokeCommand({ FunctionName: functionName, InvocationType: "RequestResponse", Payload: body }),
+        { abortSignal: abort.signal },
+      );
+      const durationMs = performance.now() - started;
+      const responsePayload = response.Payload?.byteLength ? response.Payload : undefined;
+      if (response.FunctionError)
+        return functionErrorOutcome(response.FunctionError, responsePayload, durationMs);
+      return { kind: "ok", payload: responsePayload, durationMs };
+    } catch (thrown) {
+      const durationMs = performance.now() - started;
+      if (timedOut) return classifyFailure(timeoutEvidence(timeoutMs), durationMs);
+      if (closed) return classifyFailure(CLOSED_EVIDENCE, durationMs);
+      return classifyFailure(thrownEvidence(toError(thrown)), durationMs);
+    } finally {
+      clearTimeout(timer);
+      inFlight.delete(abort);
+    }
+  }
+
+  return {
+    invoke,
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const abort of inFlight) abort.abort();
+      client.destroy();
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { Backend, CallReport, SendExtras } from "../backends/backend.js";
+import type { LogThrottle } from "../observability/log-throttle.js";
+import type { Logger } from "../observability/logger.js";
+import { type AgentMetrics, invocationResult } from "../observability/metrics.js";
+import type { Happening } from "../policy/decide.js";
+import type { RateLimiter } from "../policy/rate-limiter.js";
+import type { HeldMessage } from "./held-message.js";
+
+/** What one backend call came to for each of its messages, and what the call said of the platform. */
+export interface BatchReport {
+  happenings: Map<HeldMessage, Happening>;
+  call: CallReport | undefined;
+}
+
+export interface BatchRunOptions {
+  backend: Backend;
+  limiter: RateLimiter;
+  metrics: AgentMetrics;
+  log: Logger;
+  throttle: LogThrottle;
+  /** With `auto_ack` messages of a closed channel are still the agent's to finish. */
+  finishesDeadChannels: boolean;
+}
+
+/**
+ * Sends one batch to the backend after the agent's rate limit, records the call, and tells what
+ * happened to every message. Never throws. Messages whose channel closed before the call are not
+ * sent: the broker redelivers them. Within an ordering lane, after a message failed, the later
+ * ones of the batch did not count (SQS FIFO's rule).
+ */
+export async function runBatch(
+  batch: readonly HeldMessage[],
+  options: BatchRunOptions,
+  extras?: SendExtras,
+): Promise<BatchReport> {
+  const { backend, metrics } = options;
+  const happenings = new Map<HeldMessage, Happening>();
+  const live: HeldMessage[] = [];
+  for (const held of batch) {
+    if (options.finishesDeadChannels || held.session.alive) live.push(held);
+    else happenings.set(held, { kind: "channel_lost" });
+  }
+  if (live.length === 0) return { happenings, call: undefined };
+  await options.limiter.acquire(live.length);
+  const report = await backend.send(live, extras);
+  const call = report.call;
+  if (call) {
+    metrics.invocation(invocationResult(call.outcome)).inc();
+    if (call.durationMs !== undefined) metrics.invocationDuration.observe(call.durationMs / 1000);
+    if (call.failure && call.outcome !== "too_large") {
+      options.throttle.warn(
+        options.log,
+        `invoke:${call.outcome}:${call.failure.errorType}`,
+        {
+          outcome: call.outcome,
+          errorType: call.failure.errorType,
+          reason: call.failure.reason,
+          batch: live.length,
+        },
+        `invocation of ${backend.label} failed: ${call.failure.errorType}: ${call.failure.message}`,
+      );
+    }
+  }
+  const failedLanes = new Set<string>();
+  for (const held of live) {
+    const outcome = report.results.get(held.id);
+    let happening: Happening =
+      outcome === undefined
+        ? { kind: "crashed" }
+        : outcome.kind === "split"
+          ? { kind: "split", batchSize: batch.length }
+          : outcome;
+    if (happening.kind === "failed" && happening.failure.kind === "invalid_response") {
+      options.throttle.error(
+        options.log,
+        "partial-batch-invalid",
+        { reason: happening.failure.message },
+        `whole batch failed: ${happening.failure.message}`,
+      );
+    }
+    if (held.lane !== undefined) {
+      if (failedLanes.has(held.lane)) happening = { kind: "not_delivered" };
+      else if (happening.kind !== "succeeded") failedLanes.add(held.lane);
+    }
+    happenings.set(held, happening);
+  }
+  return { happenings, call };
+}

@@ -1,0 +1,52 @@
+import type { ConsumeMessage } from "amqplib";
+import type { ConsumerSession } from "../amqp/consumer-session.js";
+import type { AgentConfig } from "../config/types.js";
+import { retryState } from "../copies/retry-route.js";
+import { toError } from "../errors.js";
+import type { MessageFilter } from "../filter/index.js";
+import type { Logger } from "../observability/logger.js";
+import { filterInput } from "./filter-input.js";
+import { HeldMessage } from "./held-message.js";
+import { MessageBody } from "./message-body.js";
+import { orderLane } from "./order-key.js";
+
+export interface IntakeOptions {
+  config: AgentConfig;
+  filter: MessageFilter | undefined;
+  /** The largest batch a message may join (the backend's `batch_size`). */
+  batchSize: number;
+  log: Logger;
+  now?: () => number;
+}
+
+/**
+ * Turns a delivery into a held message: where it was first published (a trip through a retry
+ * queue undone), whether a filter pattern keeps it, and its ordering lane. The body is parsed as
+ * JSON at most once, and only when a filter or the order key reads it. Never throws.
+ */
+export class Intake {
+  constructor(private readonly options: IntakeOptions) {}
+
+  admit(message: ConsumeMessage, session: ConsumerSession): { held: HeldMessage; filtered: boolean } {
+    const { config, filter, log } = this.options;
+    const { amqp, consumer } = config;
+    const retry = retryState(message, amqp.retrySteps.length);
+    const origin = retry.origin ?? {
+      exchange: message.fields.exchange,
+      routingKey: message.fields.routingKey,
+    };
+    const body = new MessageBody(message.content);
+    let lane: string | undefined;
+    let filtered = false;
+    try {
+      if (filter) filtered = !filter.matches(filterInput(message, origin, body, filter.readsData));
+      if (consumer.orderKey) lane = orderLane(consumer.orderKey, message, origin, body);
+    } catch (thrown) {
+      // Not expected (both are total); the message is still invoked.
+      log.error({ err: toError(thrown) }, "reading a message for filters or ordering failed");
+    }
+    const receivedAt = this.options.now ? this.options.now() : performance.now();
+    const held = new HeldMessage({ message, session, receivedAt }, retry, lane, this.options.batchSize);
+    return { held, filtered };
+  }
+}

@@ -1,0 +1,285 @@
+import type { Backend, Failure } from "../backends/backend.js";
+import { toError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import type { AgentMetrics } from "../observability/metrics.js";
+import type { CircuitBreaker } from "../policy/circuit-breaker.js";
+import type { ConcurrencyLimit } from "../policy/concurrency-limit.js";
+import { type Decision, decide, finishesHeldWork, type Happening, type Policy } from "../policy/decide.js";
+import { learnFromCall } from "../policy/platform-evidence.js";
+import type { BatchReport } from "./batch-run.js";
+import type { HeldMessage } from "./held-message.js";
+import { HeldMessages, type PhaseCounts } from "./held-messages.js";
+import type { Settler } from "./settler.js";
+
+export interface SchedulerOptions {
+  backend: Backend;
+  policy: Policy;
+  breaker: CircuitBreaker;
+  limit: ConcurrencyLimit;
+  settler: Settler;
+  /** Runs one batch through the backend (`runBatch` with the agent's rate limit and metrics). */
+  run(batch: readonly HeldMessage[]): Promise<BatchReport>;
+  workers: number;
+  metrics: AgentMetrics;
+  log: Logger;
+  /** The number of held messages changed (auto_ack back-pressure). */
+  onHeldChange(held: number): void;
+  /** A circuit-breaker probe is due and no message is held to probe with. */
+  onProbeStarved(): void;
+  now?: () => number;
+}
+
+/**
+ * Decides what runs next and carries out the decisions about held messages. Batches go when full,
+ * when their oldest message has waited `batch_window`, or when draining; at most `workers` at once
+ * (fewer while the backend throttles), none while the circuit breaker is open except one probe.
+ * After a call each message's fate comes from `decide`: retried here after a backoff, or settled
+ * through the settler. Ordering lanes keep a key's messages in order.
+ */
+export class Scheduler {
+  private readonly held = new HeldMessages();
+  private runningBatches = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private draining = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly now: () => number;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Messages in a backend call or being settled right now. */
+  get inFlight(): number {
+    return this.held.inFlight;
+  }
+
+  phaseCounts(): PhaseCounts {
+    return this.held.phaseCounts();
+  }
+
+  get oldestReceivedAt(): number | undefined {
+    return this.held.oldestReceivedAt();
+  }
+
+  laneWaits(): { lanes: number; oldestWaitMs: number } {
+    return this.held.laneWaits(this.now());
+  }
+
+  /** A message arrived: it waits for its batch, or (filtered, arriving while stopping) is settled at once. */
+  admit(held: HeldMessage, happening?: Happening): void {
+    this.held.add(held);
+    this.changed();
+    if (happening) this.apply(held, happening);
+    this.pump();
+  }
+
+  /**
+   * From now on nothing new starts except, with `auto_ack`, the messages the agent must finish. Not
+   * yet invoked messages are handed back. Resolves true when everything is settled, false at the deadline.
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    this.draining = true;
+    this.giveBackWaiting();
+    this.pump();
+    return this.whenIdle(timeoutMs);
+  }
+
+  /** Asks for every waiting message to go back to the broker (a long circuit-breaker opening). Returns how many went. */
+  giveBackWaiting(): number {
+    return this.applyToWaiting(() => true, { kind: "give_back_requested" });
+  }
+
+  /** The channel of some waiting messages closed: the broker redelivers them. Returns how many. */
+  channelLost(): number {
+    return this.applyToWaiting((held) => !held.session.alive, { kind: "channel_lost" });
+  }
+
+  /** After a drain timeout: what still waits will not be finished. Returns how many are still held. */
+  drainTimedOut(): number {
+    const inFlight = this.held.inFlight;
+    const waiting = this.applyToWaiting(() => true, { kind: "drain_timeout" });
+    clearTimeout(this.timer);
+    return waiting + inFlight;
+  }
+
+  /** Resolves when nothing is held, or after `timeoutMs`; true when idle. */
+  async whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.held.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const result = await Promise.race([idle, timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** Starts what may start now; arms a timer for what may start later. */
+  pump(): void {
+    const { workers, breaker, limit, backend, policy } = this.options;
+    const now = this.now();
+    while (this.runningBatches < Math.min(workers, limit.limit)) {
+      if (this.draining && !finishesHeldWork(policy)) return;
+      const gate = breaker.admits();
+      if (gate === "no") {
+        if (breaker.state === "open") this.armTimer(breaker.probeDueAt);
+        return;
+      }
+      if (gate === "probe") {
+        const probe = this.held.selectProbe(now);
+        if (!probe) {
+          const next = this.held.nextReadyAt(now);
+          if (next !== undefined) this.armTimer(next);
+          else this.options.onProbeStarved();
+          return;
+        }
+        probe.probedAt = now;
+        breaker.startProbe();
+        this.startBatch([probe], true);
+        return;
+      }
+      const batch = this.held.select({
+        now,
+        maxMessages: backend.batchSize,
+        maxBytes: backend.maxBatchBytes,
+        sizeOf: (held) => backend.sizeOf(held),
+      });
+      const first = batch[0];
+      if (!first) {
+        const next = this.held.nextReadyAt(now);
+        if (next !== undefined) this.armTimer(next);
+        return;
+      }
+      const windowEnds = first.delivery.receivedAt + backend.batchWindowMs;
+      if (batch.length < backend.batchSize && !this.draining && now < windowEnds) {
+        this.armTimer(windowEnds);
+        return;
+      }
+      this.startBatch(batch, false);
+    }
+  }
+
+  private startBatch(batch: HeldMessage[], probe: boolean): void {
+    const { metrics, log } = this.options;
+    this.held.start(batch);
+    this.runningBatches += 1;
+    metrics.inFlight.set(this.held.inFlight);
+    this.options
+      .run(batch)
+      .then(
+        (report) => this.onReport(batch, report, probe),
+        (thrown: unknown) => {
+          log.error(
+            { err: toError(thrown) },
+            "a backend call failed unexpectedly; its messages go back to the queue",
+          );
+          for (const held of batch) if (held.phase === "running") this.apply(held, { kind: "crashed" });
+        },
+      )
+      .finally(() => {
+        this.runningBatches -= 1;
+        metrics.inFlight.set(this.held.inFlight);
+        this.pump();
+      });
+  }
+
+  private onReport(batch: readonly HeldMessage[], report: BatchReport, probe: boolean): void {
+    const { breaker, limit, metrics } = this.options;
+    learnFromCall(report.call, report.happenings, probe, breaker, limit);
+    metrics.concurrencyLimit.set(limit.limit);
+    for (const held of batch) this.apply(held, report.happenings.get(held) ?? { kind: "crashed" });
+  }
+
+  /** The decision for one message, carried out: a retry waits here, anything else is settled. */
+  private apply(held: HeldMessage, happening: Happening): void {
+    const decision = this.decide(held, happening);
+    if (decision.charge === "attempt") held.attempts += 1;
+    else if (decision.charge === "setback") held.setbacks += 1;
+    if (decision.maxBatch !== undefined) held.maxBatch = decision.maxBatch;
+    const { step } = decision;
+    if (step.do === "keep") return;
+    if (step.do === "retry") {
+      if (decision.charge === "attempt") this.options.metrics.retried.inc();
+      held.readyAt = this.now() + step.delayMs;
+      if (held.phase === "running") this.held.putBack(held);
+      return;
+    }
+    const failure: Failure | undefined = happening.kind === "failed" ? happening.failure : undefined;
+    this.settle(held, decision, failure);
+  }
+
+  /** The decision for a message as things stand (the settler asks again when a copy fails). */
+  decide(held: HeldMessage, happening: Happening): Decision {
+    return decide(
+      happening,
+      {
+        attempts: held.attempts,
+        setbacks: held.setbacks,
+        retryRound: held.retry.round,
+        maxBatch: held.maxBatch,
+        breaker: this.options.breaker.state,
+        draining: this.draining,
+        channelAlive: held.session.alive,
+      },
+      this.options.policy,
+    );
+  }
+
+  private settle(held: HeldMessage, decision: Decision, failure: Failure | undefined): void {
+    this.held.beginSettling(held);
+    this.options.settler
+      .settle(held, decision, failure)
+      .catch((thrown: unknown) =>
+        this.options.log.error(
+          { err: toError(thrown) },
+          "settling a message failed; the broker redelivers it",
+        ),
+      )
+      .finally(() => {
+        this.held.finish(held);
+        this.changed();
+        this.notifyIdle();
+        this.pump();
+      });
+  }
+
+  private applyToWaiting(match: (held: HeldMessage) => boolean, happening: Happening): number {
+    let settled = 0;
+    for (const held of this.held.waitingWhere(match)) {
+      this.apply(held, happening);
+      if (held.phase !== "waiting") settled += 1;
+    }
+    return settled;
+  }
+
+  private changed(): void {
+    this.options.metrics.held.set(this.held.size);
+    this.options.onHeldChange(this.held.size);
+  }
+
+  private armTimer(at: number): void {
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, at - this.now()),
+    );
+  }
+
+  private notifyIdle(): void {
+    if (this.held.size > 0) return;
+    const waiters = this.idleWaiters.splice(0);
+    for (const resolve of waiters) resolve();
+  }
+}

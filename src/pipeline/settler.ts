@@ -1,0 +1,185 @@
+import type { Options } from "amqplib";
+import type { ConsumerSession } from "../amqp/consumer-session.js";
+import { DEAD_LETTER_ROUTING_KEY } from "../amqp/topology.js";
+import type { Failure } from "../backends/backend.js";
+import type { AgentConfig } from "../config/types.js";
+import { deadLetterOptions } from "../copies/dead-letter.js";
+import { retryOptions } from "../copies/retry-route.js";
+import { toError } from "../errors.js";
+import type { LogThrottle } from "../observability/log-throttle.js";
+import type { Logger } from "../observability/logger.js";
+import type { AgentMetrics } from "../observability/metrics.js";
+import type { Decision, Happening, Step } from "../policy/decide.js";
+import { delay } from "../shared/delay.js";
+import type { HeldMessage } from "./held-message.js";
+
+export interface SettlerOptions {
+  config: AgentConfig;
+  /** The backend's label, named in dead letters. */
+  backendLabel: string;
+  metrics: AgentMetrics;
+  log: Logger;
+  throttle: LogThrottle;
+  /** The live session, for copies of auto_ack messages whose own channel has closed. */
+  liveSession(): ConsumerSession | undefined;
+  /** The decision again, for what happened while settling (a copy that could not be published). */
+  decide(held: HeldMessage, happening: Happening): Decision;
+}
+
+type CopyStep = Extract<Step, { do: "dead_letter" | "retry_queue" }>;
+
+/**
+ * Carries out a decision that ends a message's time in the agent: the channel calls (on the channel
+ * that delivered it), the dead-letter and retry copies (published with confirms, then the ack), the
+ * waits before a requeue or a give-back, and the counters. The only place a message is settled.
+ */
+export class Settler {
+  constructor(private readonly options: SettlerOptions) {}
+
+  async settle(held: HeldMessage, decision: Decision, failure?: Failure): Promise<void> {
+    const { metrics } = this.options;
+    if (decision.ended === "succeeded") {
+      metrics.succeeded.inc();
+      metrics.lastSuccess.set(Date.now() / 1000);
+    } else if (decision.ended === "filtered") {
+      metrics.filtered.inc();
+    } else if (decision.ended === "failed") {
+      metrics.failed.inc();
+    }
+    await this.carryOut(held, decision.step, failure);
+  }
+
+  private async carryOut(held: HeldMessage, step: Step, failure: Failure | undefined): Promise<void> {
+    const { metrics } = this.options;
+    const { session, message } = held;
+    switch (step.do) {
+      case "ack":
+        return this.count(session.ack(message), metrics.acked);
+      case "nothing":
+      case "keep":
+      case "retry":
+        return;
+      case "give_back":
+        if (step.delayMs > 0) await delay(step.delayMs);
+        return this.count(session.giveBack(message), metrics.returned);
+      case "reject":
+        return this.count(session.reject(message), metrics.rejected);
+      case "requeue":
+        await delay(step.delayMs);
+        return this.count(session.requeue(message), metrics.requeued);
+      case "lost":
+        return this.lost(held, failure);
+      case "leave_to_broker":
+        metrics.unsettled.inc();
+        return;
+      case "dead_letter":
+      case "retry_queue":
+        return this.publishCopy(held, step, failure);
+    }
+  }
+
+  private async publishCopy(held: HeldMessage, step: CopyStep, failure: Failure | undefined): Promise<void> {
+    const { config, metrics, log, throttle } = this.options;
+    const { amqp } = config;
+    const own = held.session;
+    const { message } = held;
+    const why = failure ?? {
+      errorType: "Unknown",
+      message: "no failure recorded",
+      kind: "bad_message",
+      durationMs: 0,
+    };
+    const attempts = held.retry.attemptsBefore + held.attempts;
+    // An acked (auto_ack) message exists only here: publish it on whichever channel is alive.
+    const session = amqp.autoAck && !own.alive ? (this.options.liveSession() ?? own) : own;
+    if (!session.alive) return this.fallBack(held, "channel_closed", failure);
+    const copy = this.copyOf(held, step, why as Failure, attempts);
+    let result: "confirmed" | "unroutable";
+    try {
+      result = await session.publish(copy.routingKey, message.content, copy.options);
+    } catch (thrown) {
+      const error = toError(thrown);
+      throttle.error(
+        log,
+        `copy-failed:${step.do}`,
+        { err: error, action: step.do },
+        `could not publish a failed message (${step.do}): ${error.message}; ${amqp.autoAck ? "with auto_ack it is lost" : "it goes back to the queue"}`,
+      );
+      return this.fallBack(held, "error", failure);
+    }
+    if (result === "unroutable") {
+      throttle.error(
+        log,
+        `copy-unroutable:${step.do}`,
+        { action: step.do, exchange: amqp.agentExchange, routingKey: copy.routingKey },
+        `the agent's exchange "${amqp.agentExchange}" routes "${copy.routingKey}" nowhere (binding missing?): the failed message is not acked and goes back to the queue after ${amqp.requeueDelayMs}ms`,
+      );
+      return this.fallBack(held, "unroutable", failure);
+    }
+    if (step.do === "dead_letter") metrics.deadLettered.inc();
+    else metrics.delayed.inc();
+    throttle.warn(
+      log,
+      `${step.do}:${why.errorType}`,
+      { errorType: why.errorType, attempts, action: step.do },
+      `message ${copy.what} after ${attempts} attempt(s): ${why.errorType}: ${why.message}`,
+    );
+    if (!amqp.autoAck) this.count(own.ack(message), metrics.acked);
+  }
+
+  private copyOf(
+    held: HeldMessage,
+    step: CopyStep,
+    failure: Failure,
+    attempts: number,
+  ): { routingKey: string; options: Options.Publish; what: string } {
+    const { config, backendLabel } = this.options;
+    const { amqp } = config;
+    if (step.do === "dead_letter") {
+      return {
+        routingKey: DEAD_LETTER_ROUTING_KEY,
+        options: deadLetterOptions(held.message, {
+          agent: config.name,
+          queue: amqp.queue,
+          functionName: backendLabel,
+          attempts,
+          failure,
+          origin: held.origin,
+        }),
+        what: `dead-lettered to ${amqp.deadLetterQueue}`,
+      };
+    }
+    return {
+      routingKey: step.step.routingKey,
+      options: retryOptions(held.message, { round: step.round, origin: held.origin, attempts }),
+      what: `sent to ${step.step.queue} (retry ${step.round} of ${amqp.retrySteps.length})`,
+    };
+  }
+
+  private fallBack(
+    held: HeldMessage,
+    cause: "channel_closed" | "error" | "unroutable",
+    failure: Failure | undefined,
+  ): Promise<void> {
+    const decision = this.options.decide(held, { kind: "copy_failed", cause });
+    return this.carryOut(held, decision.step, failure);
+  }
+
+  private lost(held: HeldMessage, failure: Failure | undefined): void {
+    const { metrics, log, throttle } = this.options;
+    metrics.lost.inc();
+    throttle.error(
+      log,
+      `lost:${failure?.errorType ?? "unfinished"}`,
+      { errorType: failure?.errorType, deliveryTag: held.message.fields.deliveryTag },
+      failure
+        ? `auto_ack message failed and could not be dead-lettered: it is lost (${failure.errorType}: ${failure.message})`
+        : "auto_ack message could not be finished before the agent stopped: it is lost",
+    );
+  }
+
+  private count(done: boolean, counter: { inc(): void }): void {
+    if (done) counter.inc();
+    else this.options.metrics.unsettled.inc();
+  }
+}
