@@ -1,7 +1,8 @@
 import type { ConsumeMessage } from "amqplib";
 import { BrokerConnection } from "../amqp/broker-connection.js";
-import { nodeAddress, type TlsMaterial } from "../amqp/connect-options.js";
+import type { TlsMaterial } from "../amqp/connect-options.js";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
+import { Publisher } from "../amqp/publisher.js";
 import { startupConfigNotes } from "../amqp/topology.js";
 import type { Backend } from "../backends/backend.js";
 import type { AgentConfig } from "../config/types.js";
@@ -15,14 +16,11 @@ import {
 import { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics, Metrics } from "../observability/metrics.js";
-import type { Intake } from "../pipeline/intake.js";
-import type { Scheduler } from "../pipeline/scheduler.js";
-import type { CircuitBreaker, CircuitTransition } from "../policy/circuit-breaker.js";
-import type { ConcurrencyLimit } from "../policy/concurrency-limit.js";
+import type { CircuitTransition } from "../policy/circuit-breaker.js";
 import { ConsumerControl } from "../policy/consumer-control.js";
-import { reportCircuit } from "./circuit-log.js";
 import { HealthWatch } from "./health-watch.js";
-import { buildPipeline } from "./pipeline-parts.js";
+import { logConnections, logConsuming, logDrainTimeout, reportCircuit } from "./log-lines.js";
+import { buildPipeline, type PipelineParts, pipelineStatus, pipelineWaits } from "./pipeline-parts.js";
 import { startupWarnings } from "./startup-warnings.js";
 
 export interface AgentSeams {
@@ -40,20 +38,14 @@ export class Agent implements ObservedAgent {
   /** Why the agent is not ready: written with the state, by `setState` only. */
   private stateReason: string | undefined = "not started";
   private readonly connection: BrokerConnection;
-  private readonly backend: Backend;
-  private readonly breaker: CircuitBreaker;
-  private readonly limit: ConcurrencyLimit;
-  private readonly intake: Intake;
-  private readonly scheduler: Scheduler;
+  private readonly publisher: Publisher;
+  private readonly parts: PipelineParts;
   private readonly control: ConsumerControl;
   private readonly health: HealthWatch;
   private readonly throttle = new LogThrottle();
   private readonly metrics: AgentMetrics;
-  private backlog: number | undefined;
   private node: { address: string; index: number } | undefined;
   private notConsumingSince: number | undefined = Date.now();
-  /** The broker's resource alarm on the connection, while it lasts. */
-  private blockedBy: string | undefined;
   private failure: ((error: AgentError) => void) | undefined;
   readonly failed: Promise<AgentError>;
 
@@ -73,43 +65,36 @@ export class Agent implements ObservedAgent {
       maxBacklog: config.amqp.maxBacklog,
       apply: (desired) => this.applyConsumer(desired),
     });
-    const parts = buildPipeline({
+    this.parts = buildPipeline({
       config,
       metrics: this.metrics,
       log,
       throttle: this.throttle,
-      liveSession: () => this.connection.liveSession,
+      publish: (exchange, routingKey, content, options) =>
+        this.publisher.publish(exchange, routingKey, content, options),
       onCircuit: (transition) => this.onCircuit(transition),
       onHeldChange: (held) => this.control.heldChanged(held),
       onProbeStarved: () => this.control.probeStarved(),
       backend: seams.backend,
     });
-    ({
-      backend: this.backend,
-      breaker: this.breaker,
-      limit: this.limit,
-      intake: this.intake,
-      scheduler: this.scheduler,
-    } = parts);
-    this.metrics.concurrencyLimit.set(this.limit.limit);
+    const { scheduler, breaker, limit } = this.parts;
+    this.metrics.concurrencyLimit.set(limit.limit);
     this.onCircuit({ from: "closed", to: "closed", cause: "succeeded", detail: "" });
     this.connection = new BrokerConnection(config, tls, log, (message, session) =>
       this.onMessage(message, session),
     );
+    this.publisher = new Publisher(config, tls, log);
     this.health = new HealthWatch({
       config,
-      scheduler: this.scheduler,
-      breaker: this.breaker,
+      scheduler,
+      breaker,
       control: this.control,
       metrics: this.metrics,
       log,
       throttle: this.throttle,
       readySession: () => (this.state === "ready" ? this.connection.liveSession : undefined),
-      blocked: () => this.blockedBy !== undefined,
+      blocked: () => this.connection.blockedBy !== undefined,
       restart: (error) => this.connection.restart(error),
-      onBacklog: (backlog) => {
-        this.backlog = backlog;
-      },
     });
     this.listen();
   }
@@ -120,27 +105,25 @@ export class Agent implements ObservedAgent {
 
   status(): AgentStatus {
     const ready = this.state === "ready";
-    const circuit = this.breaker.state;
+    const pipeline = pipelineStatus(this.parts);
+    const { circuit } = pipeline;
     let reason = ready ? undefined : this.stateReason;
     if (ready && circuit !== "closed")
-      reason = `circuit breaker ${circuit.replace("_", "-")}: ${this.breaker.openReason?.detail ?? ""}`;
-    if (ready && this.blockedBy)
-      reason = `the broker blocked the connection (resource alarm: ${this.blockedBy})`;
+      reason = `circuit breaker ${circuit.replace("_", "-")}: ${this.parts.breaker.openReason?.detail ?? ""}`;
+    if (ready && this.connection.blockedBy)
+      reason = `the broker blocked the connection (resource alarm: ${this.connection.blockedBy})`;
     return {
       name: this.name,
       state: this.state,
       consumer: this.connection.liveSession?.consumerState ?? "none",
-      hold: this.control.reason(circuit !== "closed", this.blockedBy !== undefined),
+      hold: this.control.reason(circuit !== "closed", this.publisher.blocked),
+      publisher: this.publisher.state,
       reason,
-      inFlight: this.scheduler.inFlight,
-      held: this.scheduler.heldCount,
-      phases: this.scheduler.phaseCounts(),
-      backlog: this.backlog,
-      circuit,
+      ...pipeline,
+      backlog: this.health.backlog,
       node: this.node?.address,
       onFirstNode: this.node?.index === 0,
       notConsumingSince: this.notConsumingSince,
-      concurrencyLimit: this.limit.limit,
       workers: this.config.consumer.workers,
       ordered: this.config.consumer.orderKey !== undefined,
       queue: this.config.amqp.queue,
@@ -149,9 +132,7 @@ export class Agent implements ObservedAgent {
 
   /** Order-key lanes waiting and the oldest wait, for metrics and the summary. */
   waits(): { lanes: number; oldestWaitMs: number } {
-    const lanes = this.scheduler.laneWaits();
-    const oldest = this.scheduler.oldestReceivedAt;
-    return { lanes: lanes.lanes, oldestWaitMs: oldest === undefined ? 0 : performance.now() - oldest };
+    return pipelineWaits(this.parts);
   }
 
   start(): void {
@@ -175,60 +156,32 @@ export class Agent implements ObservedAgent {
     this.health.stop();
     this.control.draining();
     await this.connection.stopConsuming();
-    const drained = await this.scheduler.drain(drainTimeoutMs);
-    if (!drained) {
-      const left = this.scheduler.drainTimedOut();
-      this.log.warn(
-        { held: left, drainTimeoutMs },
-        this.config.amqp.autoAck
-          ? `drain timeout: ${left} auto_ack message(s) unfinished; the broker no longer has them: they are lost`
-          : `drain timeout: closing with ${left} message(s) unsettled; the broker redelivers them`,
-      );
-    }
+    const drained = await this.parts.scheduler.drain(drainTimeoutMs);
+    if (!drained)
+      logDrainTimeout(this.config, this.parts.scheduler.drainTimedOut(), drainTimeoutMs, this.log);
     await this.connection.close();
-    this.backend.close();
+    await this.publisher.close();
+    this.parts.backend.close();
     this.metrics.node(undefined);
     this.setState("closed", "stopped");
   }
 
   private listen(): void {
-    const { connection, config } = this;
+    const { connection } = this;
     connection.on("session", (session, info) => this.onSession(session, info));
     connection.on("lost", (error) => this.onLost(error));
-    connection.on("reconnecting", ({ round, delayMs }) => {
-      this.metrics.reconnects.inc();
-      const limit = Number.isFinite(config.connection.maxRetries)
-        ? String(config.connection.maxRetries)
-        : "unlimited";
-      if (round <= 10 || round % 10 === 0) {
-        this.log.warn(
-          { round, delayMs, maxRetries: limit },
-          `reconnecting to ${config.amqp.urls.map(nodeAddress).join(", ")} in ${delayMs}ms (round ${round} of ${limit})`,
-        );
-      }
-    });
     connection.on("failed", (error) => this.onFailed(error));
-    connection.on("blocked", (reason) => {
-      this.blockedBy = reason;
-      this.log.warn(
-        { reason },
-        `the broker blocked the connection (resource alarm: ${reason}); waiting, not reconnecting`,
-      );
-    });
-    connection.on("unblocked", () => {
-      this.blockedBy = undefined;
-      this.log.info("the broker unblocked the connection");
-    });
+    logConnections(this.config, connection, this.publisher, this.metrics, this.log);
   }
 
   private onMessage(message: ConsumeMessage, session: ConsumerSession): void {
     this.metrics.received.inc();
-    const { held, filtered } = this.intake.admit(message, session);
+    const { held, filtered } = this.parts.intake.admit(message, session);
     if (this.state === "closed" || this.state === "draining") {
       // A session that opened while the agent was stopping.
-      this.scheduler.admit(held, { kind: "arrived_while_stopping", closed: this.state === "closed" });
+      this.parts.scheduler.admit(held, { kind: "arrived_while_stopping", closed: this.state === "closed" });
     } else {
-      this.scheduler.admit(held, filtered ? { kind: "filtered" } : undefined);
+      this.parts.scheduler.admit(held, filtered ? { kind: "filtered" } : undefined);
     }
   }
 
@@ -241,18 +194,14 @@ export class Agent implements ObservedAgent {
       return;
     }
     this.node = { address: info.node, index: info.nodeIndex };
+    this.publisher.follow(info.nodeIndex);
     this.metrics.node(info.node);
     if (info.failover) this.metrics.failovers.inc();
     this.notConsumingSince = undefined;
-    const { amqp } = this.config;
-    const bindings = amqp.bindings.map((b) => `"${b.routingKey}"`).join(", ");
-    this.log.info(
-      { queue: amqp.queue, exchange: amqp.exchange, node: info.node },
-      `consuming ${amqp.queue} on ${info.node}${info.nodeIndex > 0 ? ` (node ${info.nodeIndex + 1} of the list)` : ""} (exchange ${amqp.exchange}${bindings ? `, binding ${bindings}` : ""})`,
-    );
+    logConsuming(this.config, info, this.log);
     this.setState("ready", undefined);
     this.control.reapply();
-    this.scheduler.pump();
+    this.parts.scheduler.pump();
     void this.health.check();
   }
 
@@ -260,7 +209,7 @@ export class Agent implements ObservedAgent {
     this.node = undefined;
     this.metrics.node(undefined);
     // Unacked messages of the dead channel go back to the queue; auto_ack ones exist only here.
-    const discarded = this.scheduler.channelLost();
+    const discarded = this.parts.scheduler.channelLost();
     if (this.state === "draining" || this.state === "closed") return;
     this.notConsumingSince ??= Date.now();
     this.throttle.warn(

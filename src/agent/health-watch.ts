@@ -24,7 +24,6 @@ export interface HealthWatchOptions {
   /** Whether the broker blocked the connection (a resource alarm: reconnecting would not help). */
   blocked(): boolean;
   restart(error: Error): void;
-  onBacklog(backlog: number): void;
 }
 
 /**
@@ -34,6 +33,8 @@ export interface HealthWatchOptions {
  */
 export class HealthWatch {
   private timer: NodeJS.Timeout | undefined;
+  /** The queue's ready messages at the last check. */
+  backlog: number | undefined;
 
   constructor(private readonly options: HealthWatchOptions) {}
 
@@ -58,7 +59,7 @@ export class HealthWatch {
       // At least 5 s: the check waits behind the channel's other requests (copies being published).
       const backlog = await session.checkQueue(Math.max(5_000, config.connection.healthIntervalMs));
       metrics.backlog.set(backlog);
-      this.options.onBacklog(backlog);
+      this.backlog = backlog;
     } catch (thrown) {
       if (!this.options.readySession() || !session.alive) return;
       const error = toError(thrown);

@@ -1,5 +1,4 @@
 import { brokerAddress, vhostOf } from "../amqp/connect-options.js";
-import type { ConsumerSession } from "../amqp/consumer-session.js";
 import type { Backend } from "../backends/backend.js";
 import { eventEnvelope } from "../backends/lambda/event-bytes.js";
 import { createLambdaBackend } from "../backends/lambda/lambda-backend.js";
@@ -11,7 +10,7 @@ import type { AgentMetrics } from "../observability/metrics.js";
 import { runBatch } from "../pipeline/batch-run.js";
 import { Intake } from "../pipeline/intake.js";
 import { Scheduler } from "../pipeline/scheduler.js";
-import { Settler } from "../pipeline/settler.js";
+import { type CopyPublisher, Settler } from "../pipeline/settler.js";
 import { CircuitBreaker, type CircuitTransition } from "../policy/circuit-breaker.js";
 import { ConcurrencyLimit } from "../policy/concurrency-limit.js";
 import { policyOf } from "../policy/decide.js";
@@ -31,7 +30,8 @@ export interface PipelineWiring {
   metrics: AgentMetrics;
   log: Logger;
   throttle: LogThrottle;
-  liveSession(): ConsumerSession | undefined;
+  /** Publishes copies through the agent's publishing connection. */
+  publish: CopyPublisher;
   onCircuit(transition: CircuitTransition): void;
   onHeldChange(held: number): void;
   onProbeStarved(): void;
@@ -65,6 +65,7 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
     config,
     filter: lambda.filterPatterns ? compileFilterPatterns(lambda.filterPatterns) : undefined,
     batchSize: backend.batchSize,
+    maxRetries: backend.maxRetries,
     log,
   });
   const limiter = new RateLimiter(consumer.maxRate);
@@ -77,7 +78,7 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
     metrics,
     log,
     throttle,
-    liveSession: wiring.liveSession,
+    publish: wiring.publish,
     decide: (held, happening) => (scheduler as Scheduler).decide(held, happening),
   });
   scheduler = new Scheduler({
@@ -94,4 +95,23 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
     onProbeStarved: wiring.onProbeStarved,
   });
   return { backend, breaker, limit, intake, scheduler };
+}
+
+/** What the pipeline shows in an agent's status. */
+export function pipelineStatus(parts: PipelineParts) {
+  const { scheduler, breaker, limit } = parts;
+  return {
+    inFlight: scheduler.inFlight,
+    held: scheduler.heldCount,
+    phases: scheduler.phaseCounts(),
+    circuit: breaker.state,
+    concurrencyLimit: limit.limit,
+  };
+}
+
+/** Order-key lanes waiting, and how long the oldest held message has waited. */
+export function pipelineWaits(parts: PipelineParts): { lanes: number; oldestWaitMs: number } {
+  const { lanes } = parts.scheduler.laneWaits();
+  const oldest = parts.scheduler.oldestReceivedAt;
+  return { lanes, oldestWaitMs: oldest === undefined ? 0 : performance.now() - oldest };
 }

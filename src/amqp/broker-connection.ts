@@ -42,6 +42,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private lastNodeIndex: number | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private blockedReason: string | undefined;
 
   constructor(
     private readonly config: AgentConfig,
@@ -54,6 +55,11 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
 
   get connectionState(): ConnectionState {
     return this.state;
+  }
+
+  /** The broker's resource alarm on the live connection, while it blocks it. */
+  get blockedBy(): string | undefined {
+    return this.blockedReason;
   }
 
   /** The session of the live connection, if any. */
@@ -154,8 +160,15 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
       return error;
     }
     model.on("error", (error: Error) => this.log.warn({ err: error, node }, `connection error on ${node}`));
-    model.on("blocked", (reason: string) => this.emit("blocked", reason));
-    model.on("unblocked", () => this.emit("unblocked"));
+    this.blockedReason = undefined;
+    model.on("blocked", (reason: string) => {
+      this.blockedReason = reason;
+      this.emit("blocked", reason);
+    });
+    model.on("unblocked", () => {
+      this.blockedReason = undefined;
+      this.emit("unblocked");
+    });
     const closed = new Promise<Error>((resolve) =>
       model.once("close", (error?: Error) => resolve(error ?? new Error("connection closed"))),
     );

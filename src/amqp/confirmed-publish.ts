@@ -12,7 +12,8 @@ let nextId = 0;
 /**
  * Publishes with `mandatory` and waits (at most `timeoutMs`) for the broker's confirm. Resolves
  * `"unroutable"` when the broker returned the message (no queue is bound for it), `"confirmed"` when
- * it was routed; rejects on a nack, a closed channel or the timeout.
+ * it was routed; rejects on a nack, a closed channel or the timeout. While `paused()` says so (the
+ * broker blocked the connection: a resource alarm), the timeout does not run out.
  */
 export async function publishConfirmed(
   channel: ConfirmChannel,
@@ -21,6 +22,7 @@ export async function publishConfirmed(
   content: Buffer,
   options: Options.Publish,
   timeoutMs: number,
+  paused: () => boolean = () => false,
 ): Promise<PublishResult> {
   const id = String(++nextId);
   const watchers = watchReturns(channel);
@@ -40,11 +42,14 @@ export async function publishConfirmed(
       );
     });
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new Error(`the broker did not confirm a publish to "${exchange}" within ${timeoutMs}ms`)),
-        timeoutMs,
-      );
+      const expire = () => {
+        if (paused()) {
+          timer = setTimeout(expire, timeoutMs);
+          return;
+        }
+        reject(new Error(`the broker did not confirm a publish to "${exchange}" within ${timeoutMs}ms`));
+      };
+      timer = setTimeout(expire, timeoutMs);
     });
     await Promise.race([confirmed, timeout]);
     // The broker sends basic.return before the basic.ack of the same message.

@@ -40,9 +40,16 @@ export function readTlsMaterial(config: AgentConfig, env: NodeJS.ProcessEnv = pr
  * amqplib's socket options for one node. TLS options apply to every node; the server name checked
  * is `tls.server_name` when set, else the node's own host name.
  */
-export function socketOptions(config: AgentConfig, url: string, tls: TlsMaterial): Record<string, unknown> {
+export function socketOptions(
+  config: AgentConfig,
+  url: string,
+  tls: TlsMaterial,
+  role: "consumer" | "publisher" = "consumer",
+): Record<string, unknown> {
+  // The consuming connection keeps the name it always had; the publishing one is told apart.
+  const client = role === "consumer" ? "amqp-lambda-agent" : "amqp-lambda-agent-publisher";
   const options: Record<string, unknown> = {
-    clientProperties: { connection_name: `amqp-lambda-agent:${config.name}:${process.pid}` },
+    clientProperties: { connection_name: `${client}:${config.name}:${process.pid}` },
     timeout: 10_000,
     // Acks are small frames: send them at once rather than wait for Nagle's algorithm.
     noDelay: true,

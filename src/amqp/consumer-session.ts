@@ -1,7 +1,6 @@
-import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from "amqplib";
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
 import type { AgentConfig } from "../config/types.js";
 import { toError } from "../errors.js";
-import { type PublishResult, publishConfirmed } from "./confirmed-publish.js";
 import { prepareTopology } from "./topology.js";
 
 /** What the owner asks of the consumer. `stopped` is final. */
@@ -15,9 +14,6 @@ export interface SessionEvents {
   /** The channel or the consumer is gone; the connection is being replaced. */
   onLost(session: ConsumerSession, reason: Error): void;
 }
-
-/** How long a confirm of a dead-letter or retry publish may take before the message is left to the broker. */
-const CONFIRM_TIMEOUT_MS = 30_000;
 
 /**
  * One channel's worth of consuming, created on every (re)connect. Delivery tags belong to it, so a
@@ -120,18 +116,6 @@ export class ConsumerSession {
   /** Rejects without requeue: the queue's own dead-letter exchange, or dropped. */
   reject(message: ConsumeMessage): boolean {
     return this.settle(() => this.channel.reject(message, false));
-  }
-
-  /** Publishes through the agent's exchange and waits for the confirm (bounded). */
-  publish(routingKey: string, content: Buffer, options: Options.Publish): Promise<PublishResult> {
-    return publishConfirmed(
-      this.channel,
-      this.config.amqp.agentExchange,
-      routingKey,
-      content,
-      options,
-      CONFIRM_TIMEOUT_MS,
-    );
   }
 
   /** Liveness probe of the channel; also reports the queue's ready messages. */

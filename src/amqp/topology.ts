@@ -19,7 +19,7 @@ export interface TopologyPlan {
   bindings: Array<{ routingKey: string; arguments: Record<string, unknown> }>;
   /** The agent's own direct exchange, when it publishes dead letters or retries. */
   agentExchange: string | undefined;
-  /** Queues bound to the agent's exchange: the dead-letter queue and the retry queues. */
+  /** Queues bound to the agent's exchange: the dead-letter queue, the retry and set-aside queues. */
   agentQueues: Array<{ name: string; routingKey: string; arguments: Record<string, unknown> }>;
 }
 
@@ -57,6 +57,19 @@ export function topologyPlan(config: AgentConfig): TopologyPlan {
         ...ownQueueType(config, true),
         "x-message-ttl": step.delayMs,
         // Back to the consumed queue only (the default exchange routes by queue name).
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": amqp.queue,
+      },
+    });
+  }
+  if (amqp.setAside) {
+    agentQueues.push({
+      name: amqp.setAside.queue,
+      routingKey: amqp.setAside.routingKey,
+      arguments: {
+        ...ownQueueType(config, true),
+        // At once back to the consumed queue, behind what waits there.
+        "x-message-ttl": 0,
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": amqp.queue,
       },

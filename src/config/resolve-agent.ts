@@ -78,6 +78,10 @@ export function resolveAgent(raw: RawAgent, at: string, rootTimeoutMs: number): 
         queue: `${amqp.name}.retry.${durationLabel(delayMs)}`,
         routingKey: `retry.${durationLabel(delayMs)}`,
       })),
+      setAside:
+        amqp.circuit_breaker.enabled && orderKey === undefined
+          ? { queue: `${amqp.name}.retry.setaside`, routingKey: "retry.setaside" }
+          : undefined,
       requeueDelayMs: amqp.requeue_delay,
       queueArguments: amqp.queue_arguments,
       maxBacklog,

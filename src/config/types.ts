@@ -109,6 +109,12 @@ export interface AgentConfig {
     /** The agent's own direct exchange: dead letters and retries are published through it. */
     agentExchange: string;
     retrySteps: RetryStep[];
+    /**
+     * Where a message goes after failing a circuit-breaker probe while the breaker is open on
+     * function errors (`<queue>.retry.setaside`: TTL 0, dead-lettering back to the queue's tail);
+     * `undefined` with `order_key` (a lane keeps its head) or without the breaker.
+     */
+    setAside: { queue: string; routingKey: string } | undefined;
     requeueDelayMs: number;
     queueArguments: Record<string, unknown>;
     /** Most messages held (received, not yet settled); with `auto_ack` consuming pauses there. */

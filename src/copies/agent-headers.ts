@@ -17,6 +17,12 @@ export const AGENT_HEADERS = {
   bcc: "x-agent-original-bcc",
   /** Round trips through the retry queues so far. */
   retryCount: "x-agent-retry-count",
+  /** Times set aside behind the queue's tail after a failed circuit-breaker probe. */
+  setAside: "x-agent-set-aside",
+  /** Attempts charged in the current round, carried by a set-aside copy. */
+  roundAttempts: "x-agent-round-attempts",
+  /** Put back by `redrive`: its failures are not fresh evidence for the circuit breaker. */
+  redriven: "x-agent-redriven",
   /** Original headers left out of a copy (too deep or too large to publish), and why. */
   headersTruncated: "x-agent-headers-truncated",
 } as const;

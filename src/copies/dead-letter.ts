@@ -71,6 +71,8 @@ const REDRIVE_REMOVES = new Set<string>([
   AGENT_HEADERS.deliveryMode,
   // A redriven message gets the whole retry schedule again.
   AGENT_HEADERS.retryCount,
+  AGENT_HEADERS.setAside,
+  AGENT_HEADERS.roundAttempts,
 ]);
 
 /**
@@ -92,5 +94,7 @@ export function redriveOptions(
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rest)) if (value !== undefined) options[key] = value;
   if (deliveryMode === 1 || deliveryMode === 2) options.deliveryMode = deliveryMode;
+  // Its next failures are not fresh evidence of an outage (the circuit breaker ignores them).
+  kept[AGENT_HEADERS.redriven] = true;
   return { exchange, routingKey, options: { ...options, headers: kept } as Options.Publish };
 }

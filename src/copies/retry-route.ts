@@ -3,12 +3,18 @@ import type { Origin } from "../backends/backend.js";
 import { AGENT_HEADERS, ownHeader } from "./agent-headers.js";
 import { copyOptions } from "./dead-letter.js";
 
-/** Where a message stands in the broker-side retry schedule (`retry_delays`). */
+/** Where a message stands in the broker-side retry schedule (`retry_delays`) and the set-aside route. */
 export interface RetryState {
   /** Round trips through retry queues so far (0 for a fresh message). */
   round: number;
   /** Invocation attempts of the earlier rounds. */
   attemptsBefore: number;
+  /** Attempts already charged in this round (a set-aside copy carries them). */
+  roundAttempts: number;
+  /** Times it was set aside behind the queue's tail after a failed probe. */
+  setAside: number;
+  /** Put back by `redrive`. */
+  redriven: boolean;
   /** Where it was first published, when it came back from a retry queue. */
   origin: Origin | undefined;
 }
@@ -20,18 +26,28 @@ const MAX_NAME_BYTES = 255;
  * round is clamped to `[0, rounds]` (a forged count can only shorten the schedule), counts must be
  * whole numbers, and the original exchange and routing key must be short strings (AMQP names).
  */
-export function retryState(message: ConsumeMessage, rounds: number): RetryState {
+export function retryState(
+  message: ConsumeMessage,
+  rounds: number,
+  maxRetries = Number.POSITIVE_INFINITY,
+): RetryState {
   const headers = message.properties.headers;
   const round = Math.min(rounds, wholeNumber(ownHeader(headers, AGENT_HEADERS.retryCount)));
-  if (round === 0) return { round: 0, attemptsBefore: 0, origin: undefined };
+  const setAside = Math.min(1_000_000, wholeNumber(ownHeader(headers, AGENT_HEADERS.setAside)));
+  const redriven = ownHeader(headers, AGENT_HEADERS.redriven) === true;
+  if (round === 0 && setAside === 0) {
+    return { round: 0, attemptsBefore: 0, roundAttempts: 0, setAside: 0, redriven, origin: undefined };
+  }
   const exchange = ownHeader(headers, AGENT_HEADERS.exchange);
   const routingKey = ownHeader(headers, AGENT_HEADERS.routingKey);
   const origin = isName(exchange) && isName(routingKey) ? { exchange, routingKey } : undefined;
-  return {
-    round,
-    attemptsBefore: Math.min(1_000_000, wholeNumber(ownHeader(headers, AGENT_HEADERS.attempts))),
-    origin,
-  };
+  const attempts = Math.min(1_000_000, wholeNumber(ownHeader(headers, AGENT_HEADERS.attempts)));
+  // Clamped like the round: a forged count can only shorten what is left of the schedule.
+  const roundAttempts =
+    setAside > 0
+      ? Math.min(maxRetries, attempts, wholeNumber(ownHeader(headers, AGENT_HEADERS.roundAttempts)))
+      : 0;
+  return { round, attemptsBefore: attempts - roundAttempts, roundAttempts, setAside, redriven, origin };
 }
 
 /** The copy that goes to a retry queue: one more round, where it came from, attempts so far. */
@@ -39,12 +55,36 @@ export function retryOptions(
   message: ConsumeMessage,
   context: { round: number; origin: Origin; attempts: number },
 ): Options.Publish {
-  return copyOptions(message, {
+  const options = copyOptions(message, {
     [AGENT_HEADERS.retryCount]: context.round,
     [AGENT_HEADERS.exchange]: context.origin.exchange,
     [AGENT_HEADERS.routingKey]: context.origin.routingKey,
     [AGENT_HEADERS.attempts]: context.attempts,
   });
+  // A new round starts with no attempts charged.
+  delete options.headers?.[AGENT_HEADERS.setAside];
+  delete options.headers?.[AGENT_HEADERS.roundAttempts];
+  return options;
+}
+
+/**
+ * The copy set aside behind the queue's tail after a failed probe: where it came from, its retry
+ * round as it was, its attempts in all and in this round, and one more time set aside.
+ */
+export function setAsideOptions(
+  message: ConsumeMessage,
+  context: { retry: RetryState; origin: Origin; roundAttempts: number },
+): Options.Publish {
+  const { retry, origin, roundAttempts } = context;
+  const added: Record<string, unknown> = {
+    [AGENT_HEADERS.setAside]: retry.setAside + 1,
+    [AGENT_HEADERS.exchange]: origin.exchange,
+    [AGENT_HEADERS.routingKey]: origin.routingKey,
+    [AGENT_HEADERS.attempts]: retry.attemptsBefore + roundAttempts,
+    [AGENT_HEADERS.roundAttempts]: roundAttempts,
+  };
+  if (retry.round > 0) added[AGENT_HEADERS.retryCount] = retry.round;
+  return copyOptions(message, added);
 }
 
 function wholeNumber(value: unknown): number {

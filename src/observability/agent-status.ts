@@ -17,6 +17,8 @@ export interface AgentStatus {
   reason: string | undefined;
   inFlight: number;
   held: number;
+  /** The publishing connection (dead letters, retries): `blocked` during a resource alarm. */
+  publisher: string;
   /** Held messages by phase. */
   phases: { waiting: number; running: number; settling: number };
   backlog: number | undefined;

@@ -86,6 +86,7 @@ function sendReadiness(source: HealthSource, send: Send): void {
       held: s.held,
       phases: s.phases,
       hold: s.hold,
+      publisher: s.publisher,
       ...(ready ? {} : { reason: s.reason ?? s.state }),
     };
   });

@@ -36,6 +36,7 @@ export class Metrics {
   readonly acked: Counter<Labels>;
   readonly retried: Counter<Labels>;
   readonly delayed: Counter<Labels>;
+  readonly setAside: Counter<Labels>;
   readonly deadLettered: Counter<Labels>;
   readonly requeued: Counter<Labels>;
   readonly rejected: Counter<Labels>;
@@ -83,6 +84,10 @@ export class Metrics {
     );
     this.retried = counter("messages_retried_total", "In-process retries of a message after its own failure");
     this.delayed = counter("messages_delayed_total", "Messages published to a retry queue (retry_delays)");
+    this.setAside = counter(
+      "messages_set_aside_total",
+      "Messages set aside behind the queue's tail after failing a circuit-breaker probe (open on function errors)",
+    );
     this.deadLettered = counter(
       "messages_dead_lettered_total",
       "Messages published to the dead-letter queue",
@@ -186,6 +191,7 @@ export class Metrics {
       acked: bind(this.acked),
       retried: bind(this.retried),
       delayed: bind(this.delayed),
+      setAside: bind(this.setAside),
       deadLettered: bind(this.deadLettered),
       requeued: bind(this.requeued),
       rejected: bind(this.rejected),

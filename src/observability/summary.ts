@@ -39,7 +39,9 @@ export function startSummary(
       const waits = agent.waits();
       const notes: string[] = [];
       if (status.circuit !== "closed") notes.push(`circuit breaker ${status.circuit.replace("_", "-")}`);
-      if (status.hold !== "none" && status.hold !== "breaker_open")
+      if (status.publisher === "blocked")
+        notes.push("publishing blocked by the broker (resource alarm): failed messages wait held");
+      if (status.hold !== "none" && status.hold !== "breaker_open" && status.hold !== "publisher_blocked")
         notes.push(`consumer held: ${status.hold.replace("_", " ")}`);
       if (status.concurrencyLimit < status.workers)
         notes.push(`concurrency ${status.concurrencyLimit} of ${status.workers} (throttled)`);
@@ -56,6 +58,7 @@ export function startSummary(
           held: status.held,
           phases: status.phases,
           hold: status.hold,
+          publisher: status.publisher,
           received,
           succeeded,
           failed,

@@ -37,14 +37,16 @@ export class HeldMessage implements OutgoingMessage {
   readonly id = ++nextId;
   /** Where the message was first published (undoing a trip through a retry queue). */
   readonly origin: Origin;
-  /** Attempts charged in this round (its own failures only). */
-  attempts = 0;
+  /** Attempts charged in this round (its own failures only; a set-aside copy brings its own). */
+  attempts: number;
   /** Platform failures seen by it (not charged; they only lengthen its backoff). */
   setbacks = 0;
   /** `performance.now()` before which it must not run again (retry backoff). */
   readyAt = 0;
   /** When it last served as a circuit-breaker probe (probes rotate over held messages). */
   probedAt = Number.NEGATIVE_INFINITY;
+  /** Probes it failed while held (a lane's head is probed again; others are set aside). */
+  probeFailures = 0;
   private current: Phase = "waiting";
 
   constructor(
@@ -57,6 +59,22 @@ export class HeldMessage implements OutgoingMessage {
   ) {
     const { fields } = delivery.message;
     this.origin = retry.origin ?? { exchange: fields.exchange, routingKey: fields.routingKey };
+    this.attempts = retry.roundAttempts;
+  }
+
+  /**
+   * Whether its next outcome is fresh evidence about the platform: its first attempt here
+   * (redeliveries included), not an in-process retry, a retry queue's return, a set-aside or a
+   * redriven copy.
+   */
+  get fresh(): boolean {
+    const { retry } = this;
+    return this.attempts === 0 && retry.round === 0 && retry.setAside === 0 && !retry.redriven;
+  }
+
+  /** Whether it failed a circuit-breaker probe before (here, or before it was set aside). */
+  get failedAProbe(): boolean {
+    return this.probeFailures > 0 || this.retry.setAside > 0;
   }
 
   get message(): ConsumeMessage {

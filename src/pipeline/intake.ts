@@ -15,6 +15,8 @@ export interface IntakeOptions {
   filter: MessageFilter | undefined;
   /** The largest batch a message may join (the backend's `batch_size`). */
   batchSize: number;
+  /** The backend's `max_retries`: a set-aside copy's attempts are clamped to it. */
+  maxRetries: number;
   log: Logger;
   now?: () => number;
 }
@@ -30,7 +32,7 @@ export class Intake {
   admit(message: ConsumeMessage, session: ConsumerSession): { held: HeldMessage; filtered: boolean } {
     const { config, filter, log } = this.options;
     const { amqp, consumer } = config;
-    const retry = retryState(message, amqp.retrySteps.length);
+    const retry = retryState(message, amqp.retrySteps.length, this.options.maxRetries);
     const origin = retry.origin ?? {
       exchange: message.fields.exchange,
       routingKey: message.fields.routingKey,

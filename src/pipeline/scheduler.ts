@@ -1,14 +1,16 @@
-import type { Backend, Failure } from "../backends/backend.js";
+import type { Backend } from "../backends/backend.js";
 import { toError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import type { CircuitBreaker } from "../policy/circuit-breaker.js";
 import type { ConcurrencyLimit } from "../policy/concurrency-limit.js";
-import { type Decision, decide, finishesHeldWork, type Happening, type Policy } from "../policy/decide.js";
+import { type Decision, finishesHeldWork, type Happening, type Policy } from "../policy/decide.js";
 import { learnFromCall } from "../policy/platform-evidence.js";
 import type { BatchReport } from "./batch-run.js";
+import { type CallContext, Fates } from "./fates.js";
 import type { HeldMessage } from "./held-message.js";
 import { HeldMessages, type PhaseCounts } from "./held-messages.js";
+import { IdleSignal } from "./idle-signal.js";
 import type { Settler } from "./settler.js";
 
 export interface SchedulerOptions {
@@ -42,11 +44,28 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private draining = false;
-  private idleWaiters: Array<() => void> = [];
+  private readonly idle = new IdleSignal(() => this.held.size === 0);
   private readonly now: () => number;
+  private readonly fates: Fates;
 
   constructor(private readonly options: SchedulerOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.fates = new Fates({
+      ...options,
+      held: this.held,
+      now: this.now,
+      draining: () => this.draining,
+      onDone: () => {
+        this.changed();
+        this.idle.check();
+        this.pump();
+      },
+    });
+  }
+
+  /** The decision for a message as things stand (the settler asks again when a copy fails). */
+  decide(held: HeldMessage, happening: Happening): Decision {
+    return this.fates.decide(held, happening);
   }
 
   get heldCount(): number {
@@ -74,7 +93,7 @@ export class Scheduler {
   admit(held: HeldMessage, happening?: Happening): void {
     this.held.add(held);
     this.changed();
-    if (happening) this.apply(held, happening);
+    if (happening) this.fates.apply(held, happening);
     this.pump();
   }
 
@@ -91,33 +110,25 @@ export class Scheduler {
 
   /** Asks for every waiting message to go back to the broker (a long circuit-breaker opening). Returns how many went. */
   giveBackWaiting(): number {
-    return this.applyToWaiting(() => true, { kind: "give_back_requested" });
+    return this.fates.applyToWaiting(() => true, { kind: "give_back_requested" });
   }
 
   /** The channel of some waiting messages closed: the broker redelivers them. Returns how many. */
   channelLost(): number {
-    return this.applyToWaiting((held) => !held.session.alive, { kind: "channel_lost" });
+    return this.fates.applyToWaiting((held) => !held.session.alive, { kind: "channel_lost" });
   }
 
   /** After a drain timeout: what still waits will not be finished. Returns how many are still held. */
   drainTimedOut(): number {
     const inFlight = this.held.inFlight;
-    const waiting = this.applyToWaiting(() => true, { kind: "drain_timeout" });
+    const waiting = this.fates.applyToWaiting(() => true, { kind: "drain_timeout" });
     clearTimeout(this.timer);
     return waiting + inFlight;
   }
 
   /** Resolves when nothing is held, or after `timeoutMs`; true when idle. */
-  async whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.held.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const result = await Promise.race([idle, timeout]);
-    clearTimeout(timer);
-    return result;
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    return this.idle.wait(timeoutMs);
   }
 
   /** Starts what may start now; arms a timer for what may start later. */
@@ -167,19 +178,20 @@ export class Scheduler {
 
   private startBatch(batch: HeldMessage[], probe: boolean): void {
     const { metrics, log } = this.options;
+    const context = this.fates.context(probe);
     this.held.start(batch);
     this.runningBatches += 1;
     metrics.inFlight.set(this.held.inFlight);
     this.options
       .run(batch)
       .then(
-        (report) => this.onReport(batch, report, probe),
+        (report) => this.onReport(batch, report, context),
         (thrown: unknown) => {
           log.error(
             { err: toError(thrown) },
             "a backend call failed unexpectedly; its messages go back to the queue",
           );
-          for (const held of batch) if (held.phase === "running") this.apply(held, { kind: "crashed" });
+          for (const held of batch) if (held.phase === "running") this.fates.apply(held, { kind: "crashed" });
         },
       )
       .finally(() => {
@@ -189,73 +201,28 @@ export class Scheduler {
       });
   }
 
-  private onReport(batch: readonly HeldMessage[], report: BatchReport, probe: boolean): void {
+  private onReport(batch: readonly HeldMessage[], report: BatchReport, context: CallContext): void {
     const { breaker, limit, metrics } = this.options;
-    learnFromCall(report.call, report.happenings, probe, breaker, limit);
-    metrics.concurrencyLimit.set(limit.limit);
-    for (const held of batch) this.apply(held, report.happenings.get(held) ?? { kind: "crashed" });
-  }
-
-  /** The decision for one message, carried out: a retry waits here, anything else is settled. */
-  private apply(held: HeldMessage, happening: Happening): void {
-    const decision = this.decide(held, happening);
-    if (decision.charge === "attempt") held.attempts += 1;
-    else if (decision.charge === "setback") held.setbacks += 1;
-    if (decision.maxBatch !== undefined) held.maxBatch = decision.maxBatch;
-    const { step } = decision;
-    if (step.do === "keep") return;
-    if (step.do === "retry") {
-      if (decision.charge === "attempt") this.options.metrics.retried.inc();
-      held.readyAt = this.now() + step.delayMs;
-      if (held.phase === "running") this.held.putBack(held);
-      return;
+    const fresh = new Set(batch.filter((held) => held.fresh).map((held) => held.id));
+    const probed = context.probe ? batch[0] : undefined;
+    const repeat = probed?.failedAProbe ?? false;
+    if (probed && report.happenings.get(probed)?.kind === "failed") probed.probeFailures += 1;
+    for (const held of batch) {
+      const decision = this.fates.apply(held, report.happenings.get(held) ?? { kind: "crashed" }, context);
+      // A failure the broker retries later (a retry queue) costs nothing now: no news of an outage.
+      if (decision.step.do === "retry_queue") fresh.delete(held.id);
     }
-    const failure: Failure | undefined = happening.kind === "failed" ? happening.failure : undefined;
-    this.settle(held, decision, failure);
-  }
-
-  /** The decision for a message as things stand (the settler asks again when a copy fails). */
-  decide(held: HeldMessage, happening: Happening): Decision {
-    return decide(
-      happening,
+    learnFromCall(
       {
-        attempts: held.attempts,
-        setbacks: held.setbacks,
-        retryRound: held.retry.round,
-        maxBatch: held.maxBatch,
-        breaker: this.options.breaker.state,
-        draining: this.draining,
-        channelAlive: held.session.alive,
+        call: report.call,
+        happenings: report.happenings,
+        fresh: (message) => fresh.has(message.id),
+        probe: context.probe ? { repeat } : undefined,
       },
-      this.options.policy,
+      breaker,
+      limit,
     );
-  }
-
-  private settle(held: HeldMessage, decision: Decision, failure: Failure | undefined): void {
-    this.held.beginSettling(held);
-    this.options.settler
-      .settle(held, decision, failure)
-      .catch((thrown: unknown) =>
-        this.options.log.error(
-          { err: toError(thrown) },
-          "settling a message failed; the broker redelivers it",
-        ),
-      )
-      .finally(() => {
-        this.held.finish(held);
-        this.changed();
-        this.notifyIdle();
-        this.pump();
-      });
-  }
-
-  private applyToWaiting(match: (held: HeldMessage) => boolean, happening: Happening): number {
-    let settled = 0;
-    for (const held of this.held.waitingWhere(match)) {
-      this.apply(held, happening);
-      if (held.phase !== "waiting") settled += 1;
-    }
-    return settled;
+    metrics.concurrencyLimit.set(limit.limit);
   }
 
   private changed(): void {
@@ -275,11 +242,5 @@ export class Scheduler {
       },
       Math.max(0, at - this.now()),
     );
-  }
-
-  private notifyIdle(): void {
-    if (this.held.size > 0) return;
-    const waiters = this.idleWaiters.splice(0);
-    for (const resolve of waiters) resolve();
   }
 }

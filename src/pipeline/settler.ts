@@ -1,10 +1,9 @@
 import type { Options } from "amqplib";
-import type { ConsumerSession } from "../amqp/consumer-session.js";
 import { DEAD_LETTER_ROUTING_KEY } from "../amqp/topology.js";
 import type { Failure } from "../backends/backend.js";
 import type { AgentConfig } from "../config/types.js";
 import { deadLetterOptions } from "../copies/dead-letter.js";
-import { retryOptions } from "../copies/retry-route.js";
+import { retryOptions, setAsideOptions } from "../copies/retry-route.js";
 import { toError } from "../errors.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
@@ -20,13 +19,28 @@ export interface SettlerOptions {
   metrics: AgentMetrics;
   log: Logger;
   throttle: LogThrottle;
-  /** The live session, for copies of auto_ack messages whose own channel has closed. */
-  liveSession(): ConsumerSession | undefined;
+  /** Publishes a copy through the agent's publishing connection (confirmed, `mandatory`). */
+  publish: CopyPublisher;
   /** The decision again, for what happened while settling (a copy that could not be published). */
   decide(held: HeldMessage, happening: Happening): Decision;
 }
 
-type CopyStep = Extract<Step, { do: "dead_letter" | "retry_queue" }>;
+type CopyStep = Extract<Step, { do: "dead_letter" | "retry_queue" | "set_aside" }>;
+
+export type CopyPublisher = (
+  exchange: string,
+  routingKey: string,
+  content: Buffer,
+  options: Options.Publish,
+) => Promise<"confirmed" | "unroutable">;
+
+/** Stands in for the failure of a copy decided without one (not expected). */
+const UNKNOWN_FAILURE: Failure = {
+  kind: "bad_message",
+  errorType: "Unknown",
+  message: "no failure was recorded",
+  durationMs: 0,
+};
 
 /**
  * Carries out a decision that ends a message's time in the agent: the channel calls (on the channel
@@ -74,6 +88,7 @@ export class Settler {
         return;
       case "dead_letter":
       case "retry_queue":
+      case "set_aside":
         return this.publishCopy(held, step, failure);
     }
   }
@@ -83,20 +98,14 @@ export class Settler {
     const { amqp } = config;
     const own = held.session;
     const { message } = held;
-    const why = failure ?? {
-      errorType: "Unknown",
-      message: "no failure recorded",
-      kind: "bad_message",
-      durationMs: 0,
-    };
+    const why = failure ?? UNKNOWN_FAILURE;
     const attempts = held.retry.attemptsBefore + held.attempts;
-    // An acked (auto_ack) message exists only here: publish it on whichever channel is alive.
-    const session = amqp.autoAck && !own.alive ? (this.options.liveSession() ?? own) : own;
-    if (!session.alive) return this.fallBack(held, "channel_closed", failure);
-    const copy = this.copyOf(held, step, why as Failure, attempts);
+    // Its delivery tag is dead: the broker redelivers it (an auto_ack message exists only here).
+    if (!amqp.autoAck && !own.alive) return this.fallBack(held, "channel_closed", failure);
+    const copy = this.copyOf(held, step, why, attempts);
     let result: "confirmed" | "unroutable";
     try {
-      result = await session.publish(copy.routingKey, message.content, copy.options);
+      result = await this.options.publish(amqp.agentExchange, copy.routingKey, message.content, copy.options);
     } catch (thrown) {
       const error = toError(thrown);
       throttle.error(
@@ -117,6 +126,7 @@ export class Settler {
       return this.fallBack(held, "unroutable", failure);
     }
     if (step.do === "dead_letter") metrics.deadLettered.inc();
+    else if (step.do === "set_aside") metrics.setAside.inc();
     else metrics.delayed.inc();
     throttle.warn(
       log,
@@ -147,6 +157,18 @@ export class Settler {
           origin: held.origin,
         }),
         what: `dead-lettered to ${amqp.deadLetterQueue}`,
+      };
+    }
+    if (step.do === "set_aside") {
+      const route = amqp.setAside ?? { queue: "(none)", routingKey: "retry.setaside" };
+      return {
+        routingKey: route.routingKey,
+        options: setAsideOptions(held.message, {
+          retry: held.retry,
+          origin: held.origin,
+          roundAttempts: held.attempts,
+        }),
+        what: `set aside behind the queue's tail (through ${route.queue}) after a failed probe`,
       };
     }
     return {

@@ -113,11 +113,13 @@ export class CircuitBreaker {
   /**
    * Function errors or timeouts. `evidence` names what failed: each message of a partial batch
    * failure, or one message for an invocation that failed as a whole (one thrown batch is one piece
-   * of evidence, not `batch_size` pieces).
+   * of evidence, not `batch_size` pieces). For a probe, `repeat` says its message had failed a probe
+   * before: while open on function errors, probes keep `probe_interval` until they come round to
+   * such a message (a poison burst is crossed in one round); only then does the interval double.
    */
-  recordFunctionErrors(evidence: readonly number[], reason: string, probe = false): void {
+  recordFunctionErrors(evidence: readonly number[], reason: string, probe = false, repeat = true): void {
     if (this.current === "half_open") {
-      if (probe) this.probeFailed(reason);
+      if (probe) this.probeFailed(reason, this.openedBy?.cause === "function_errors" && !repeat);
       return;
     }
     const at = this.now();
@@ -143,8 +145,10 @@ export class CircuitBreaker {
     this.change("open", "probe_inconclusive", "the probe was inconclusive; probing again");
   }
 
-  private probeFailed(reason: string): void {
-    this.probeIntervalMs = Math.min(this.config.maxProbeIntervalMs, this.probeIntervalMs * 2);
+  private probeFailed(reason: string, keepInterval = false): void {
+    if (!keepInterval) {
+      this.probeIntervalMs = Math.min(this.config.maxProbeIntervalMs, this.probeIntervalMs * 2);
+    }
     this.nextProbeAt = this.now() + this.probeIntervalMs;
     this.change("open", "probe_failed", `the probe failed: ${reason}`);
   }

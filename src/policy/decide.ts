@@ -34,7 +34,14 @@ export interface Situation {
   /** Round trips through the retry queues so far. */
   retryRound: number;
   maxBatch: number;
+  /** The breaker when the call started (or now, for what did not come from a call). */
   breaker: CircuitState;
+  /** What opened it, while it is not closed. */
+  openedBy: "platform_failures" | "function_errors" | undefined;
+  /** The call was the breaker's probe. */
+  probe: boolean;
+  /** The message is in an ordering lane (`order_key`): it keeps its place, never set aside. */
+  ordered: boolean;
   draining: boolean;
   /** Whether the channel that delivered it is still open. */
   channelAlive: boolean;
@@ -62,6 +69,8 @@ export type Step =
   | { do: "nothing" }
   /** Publish to the retry queue of `step`, then ack: the broker returns it after the delay. */
   | { do: "retry_queue"; step: RetryStep; round: number }
+  /** Publish behind the queue's tail (the set-aside route), then ack: another message probes next. */
+  | { do: "set_aside" }
   | { do: "dead_letter" }
   | { do: "requeue"; delayMs: number }
   | { do: "reject" }
@@ -165,6 +174,8 @@ function afterFailure(scope: FailureScope, at: Situation, policy: Policy): Decis
   if (scope === "message") {
     return { step: finalStep(policy, at.retryRound, true), charge: "attempt", ended: "failed" };
   }
+  if (scope === "ambiguous" && at.probe && at.openedBy === "function_errors")
+    return afterFailedProbe(at, policy);
   // The platform's failure, or a function error while the breaker says the platform fails: uncharged.
   const charged = scope === "ambiguous" && at.breaker === "closed";
   if (!charged) {
@@ -176,6 +187,20 @@ function afterFailure(scope: FailureScope, at: Situation, policy: Policy): Decis
     return { step: finalStep(policy, at.retryRound, false), charge: "attempt", ended: "failed" };
   }
   return { ...again(at, policy, policy.backoffMs(attempts)), charge: "attempt" };
+}
+
+/**
+ * While the breaker is open on function errors, a probe's failure is the probed message's own
+ * charge (a poison burst drains), and the message makes way: set aside behind the queue's tail, or,
+ * in an ordering lane, left at the head of its lane while the next probe takes another lane's head.
+ */
+function afterFailedProbe(at: Situation, policy: Policy): Decision {
+  if (at.attempts + 1 > policy.maxRetries) {
+    return { step: finalStep(policy, at.retryRound, false), charge: "attempt", ended: "failed" };
+  }
+  if (at.ordered) return { ...again(at, policy, 0), charge: "attempt" };
+  if (at.draining && !policy.autoAck) return { step: { do: "give_back", delayMs: 0 }, charge: "attempt" };
+  return { step: { do: "set_aside" }, charge: "attempt" };
 }
 
 /**

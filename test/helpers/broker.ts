@@ -111,7 +111,7 @@ export async function closeConnections(namePart: string): Promise<number> {
 
 /**
  * For one test suite: a broker connection opened before its tests, and exchange/queue names of its
- * own (queue, and its `.dlq`) that are deleted after them.
+ * own (queue, its `.dlq` and its set-aside queue) that are deleted after them.
  */
 export class SuiteBroker {
   broker!: TestBroker;
@@ -133,7 +133,7 @@ export class SuiteBroker {
     const queue = uniqueName(`${prefix}-q`);
     // The agent's own exchange (dead letters, retries) is named after the queue.
     this.exchanges.push(exchange, `${queue}.agent`);
-    this.queues.push(queue, `${queue}.dlq`);
+    this.queues.push(queue, `${queue}.dlq`, `${queue}.retry.setaside`);
     return { exchange, queue };
   }
 

@@ -53,6 +53,7 @@ describe("operations: health, readiness, metrics and logs", () => {
           held: 0,
           phases: { waiting: 0, running: 0, settling: 0 },
           hold: "none",
+          publisher: "ready",
         },
       ],
     });

@@ -124,6 +124,12 @@ describe("declare: false, and a broker user without configure permission", () =>
     await channel.assertExchange(`${queue}.agent`, "direct", { durable: true });
     await channel.assertQueue(`${queue}.dlq`, { durable: true });
     await channel.bindQueue(`${queue}.dlq`, `${queue}.agent`, "dead-letter");
+    // Where a message that failed a circuit-breaker probe is set aside: back to the queue's tail at once.
+    await channel.assertQueue(`${queue}.retry.setaside`, {
+      durable: true,
+      arguments: { "x-message-ttl": 0, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue },
+    });
+    await channel.bindQueue(`${queue}.retry.setaside`, `${queue}.agent`, "retry.setaside");
   }
 
   it("consumes a queue declared with arguments the agent does not know, as a user that may not configure", async () => {

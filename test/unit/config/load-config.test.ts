@@ -42,6 +42,7 @@ describe("resolveConfig", () => {
       deadLetterQueue: "krakend.dlq",
       agentExchange: "krakend.agent",
       retrySteps: [],
+      setAside: { queue: "krakend.retry.setaside", routingKey: "retry.setaside" },
       requeueDelayMs: 1000,
       queueArguments: {},
       maxBacklog: 100,

@@ -324,7 +324,8 @@ describe("redriveOptions", () => {
     const headers = redriveOptions(withRetry)?.options.headers ?? {};
     assert.equal(Object.hasOwn(headers, "CC"), false);
     assert.equal(Object.hasOwn(headers, "BCC"), false);
-    assert.deepEqual(Object.keys(headers).sort(), [h.cc, "tenant"].sort());
+    assert.deepEqual(Object.keys(headers).sort(), [h.cc, h.redriven, "tenant"].sort());
+    assert.equal(headers[h.redriven], true, "marked: its failures are no fresh evidence for the breaker");
     assert.deepEqual(headers[h.cc], ["payments"], "kept for the record");
   });
 

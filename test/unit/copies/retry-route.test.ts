@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { AGENT_HEADERS } from "../../../src/copies/agent-headers.js";
-import { retryOptions, retryState } from "../../../src/copies/retry-route.js";
+import { retryOptions, retryState, setAsideOptions } from "../../../src/copies/retry-route.js";
 import { fakeMessage, headers as headerTables, ownTable } from "../amqp-fixtures.js";
 
 const h = AGENT_HEADERS;
@@ -14,12 +14,16 @@ const returned = (headers: Record<string, unknown>) =>
 
 describe("retryState", () => {
   it("a fresh message is in round 0 with no origin", () => {
-    assert.deepEqual(retryState(fakeMessage(), ROUNDS), { round: 0, attemptsBefore: 0, origin: undefined });
-    assert.deepEqual(retryState(fakeMessage({ headers: { tenant: "a" } }), ROUNDS), {
+    const fresh = {
       round: 0,
       attemptsBefore: 0,
+      roundAttempts: 0,
+      setAside: 0,
+      redriven: false,
       origin: undefined,
-    });
+    };
+    assert.deepEqual(retryState(fakeMessage(), ROUNDS), fresh);
+    assert.deepEqual(retryState(fakeMessage({ headers: { tenant: "a" } }), ROUNDS), fresh);
   });
 
   it("reads the round, the attempts so far and the origin of a message back from a retry queue", () => {
@@ -30,6 +34,9 @@ describe("retryState", () => {
     assert.deepEqual(state, {
       round: 2,
       attemptsBefore: 6,
+      roundAttempts: 0,
+      setAside: 0,
+      redriven: false,
       origin: { exchange: "shop", routingKey: "order.paid" },
     });
   });
@@ -165,7 +172,72 @@ describe("retryOptions", () => {
     assert.deepEqual(retryState(back, ROUNDS), {
       round: 2,
       attemptsBefore: 6,
+      roundAttempts: 0,
+      setAside: 0,
+      redriven: false,
       origin: { exchange: "shop", routingKey: "order.paid" },
     });
+  });
+});
+
+describe("setAsideOptions", () => {
+  const original = fakeMessage({ exchange: "shop", routingKey: "order.paid", headers: { tenant: "a" } });
+  const fresh = retryState(original, ROUNDS);
+
+  it("carries its attempts of this round, its attempts in all, where it came from, and one more set-aside", () => {
+    const options = setAsideOptions(original, {
+      retry: fresh,
+      origin: { exchange: "shop", routingKey: "order.paid" },
+      roundAttempts: 2,
+    });
+    const back = fakeMessage({ exchange: "", routingKey: "orders", headers: options.headers });
+    assert.deepEqual(retryState(back, ROUNDS, 2), {
+      round: 0,
+      attemptsBefore: 0,
+      roundAttempts: 2,
+      setAside: 1,
+      redriven: false,
+      origin: { exchange: "shop", routingKey: "order.paid" },
+    });
+    assert.equal(options.headers?.tenant, "a");
+    assert.equal(options.deliveryMode, 2);
+  });
+
+  it("keeps the retry round of a message already back from a retry queue", () => {
+    const inRound = retryState(
+      returned({ [h.retryCount]: 1, [h.attempts]: 3, [h.exchange]: "shop", [h.routingKey]: "k" }),
+      ROUNDS,
+    );
+    const options = setAsideOptions(original, {
+      retry: inRound,
+      origin: { exchange: "shop", routingKey: "k" },
+      roundAttempts: 1,
+    });
+    const back = retryState(fakeMessage({ headers: options.headers }), ROUNDS, 2);
+    assert.deepEqual([back.round, back.attemptsBefore, back.roundAttempts, back.setAside], [1, 3, 1, 1]);
+  });
+
+  it("a forged attempts count is clamped to max_retries: it can only shorten what is left", () => {
+    const forged = returned({ [h.setAside]: 1, [h.attempts]: 99, [h.roundAttempts]: 99 });
+    assert.equal(retryState(forged, ROUNDS, 2).roundAttempts, 2);
+    const negative = returned({ [h.setAside]: 1, [h.attempts]: 5, [h.roundAttempts]: -4 });
+    assert.equal(retryState(negative, ROUNDS, 2).roundAttempts, 0);
+  });
+
+  it("a retry copy starts its round with no attempts charged", () => {
+    const setAside = returned({
+      [h.setAside]: 2,
+      [h.attempts]: 2,
+      [h.roundAttempts]: 2,
+      [h.exchange]: "shop",
+      [h.routingKey]: "k",
+    });
+    const options = retryOptions(setAside, {
+      round: 1,
+      origin: { exchange: "shop", routingKey: "k" },
+      attempts: 3,
+    });
+    assert.equal(Object.hasOwn(options.headers ?? {}, h.setAside), false);
+    assert.equal(Object.hasOwn(options.headers ?? {}, h.roundAttempts), false);
   });
 });
