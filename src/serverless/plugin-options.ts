@@ -3,7 +3,6 @@ import { EMF_DEFAULT_NAMESPACE } from "../observability/emf.js";
 import { isPlainObject } from "../shared/is-plain-object.js";
 
 export const CUSTOM_KEY = "amqpLambdaAgent";
-export const AGENT_HTTP_PORT = 9464;
 
 /** A CloudFormation value: a literal or an intrinsic function such as `{"Fn::ImportValue": ...}`. */
 const cfnValue = z.union([z.string(), z.record(z.string(), z.unknown())]);
