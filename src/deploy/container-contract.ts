@@ -15,6 +15,8 @@ export const BROKER_URL_PLACEHOLDER = `{{ env "${BROKER_URL_ENV}" }}`;
 export const PLACEHOLDER_BROKER_URL = "amqp://broker.invalid:5672/";
 /** `/healthz`, `/readyz` and `/metrics` (`amqp_lambda_agent.http.address`). */
 export const AGENT_HTTP_PORT = 9464;
+/** Seconds ECS waits after SIGTERM before killing the container: the agent drains in-flight invocations. */
+export const STOP_TIMEOUT_SECONDS = 60;
 /** How often the container writes its EMF line: one data point per scaling period (60 s). */
 export const EMF_INTERVAL = "60s";
 
