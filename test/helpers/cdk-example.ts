@@ -88,13 +88,14 @@ export function checkCdkExampleAssembly(outdir: string): { stagedBytes: number }
   for (const file of ["dist/cli.js", "infra/Dockerfile.package"]) {
     assert.ok(existsSync(join(staged, file)), `${file} is staged`);
   }
-  const stagedBytes = sizeOf(staged);
+  const stagedBytes = bytesUnder(staged);
   assert.ok(stagedBytes < 5 * 1024 * 1024, `${stagedBytes} bytes staged`);
   return { stagedBytes };
 }
 
-function sizeOf(path: string): number {
+/** The size of a file, or of every file under a folder. */
+export function bytesUnder(path: string): number {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.size;
-  return readdirSync(path).reduce((total, entry) => total + sizeOf(join(path, entry)), 0);
+  return readdirSync(path).reduce((total, entry) => total + bytesUnder(join(path, entry)), 0);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { SecretValue } from "aws-cdk-lib";
@@ -8,18 +8,19 @@ import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { PACKAGE_ROOT } from "../../../src/cdk/agent-image.js";
+import { bytesUnder } from "../../helpers/cdk-example.js";
 import { pollerStack, testConfig } from "./poller-stack.js";
 
-/** The test config with the orders agent's `async/amqp` section changed. */
-function withOrdersAmqp(
-  config: ReturnType<typeof testConfig>,
-  change: (amqp: Record<string, unknown>) => Record<string, unknown>,
-): ReturnType<typeof testConfig> {
-  const [orders, ...rest] = config.async_agent as Array<{
-    extra_config: Record<string, Record<string, unknown>>;
-  }>;
-  const amqp = orders?.extra_config["async/amqp"] ?? {};
-  return { async_agent: [{ ...orders, extra_config: { "async/amqp": change(amqp) } }, ...rest] };
+/** Synthesizes the test stack with the orders agent's `async/amqp` section given these fields. */
+function withOrdersAmqp(fields: Record<string, unknown>): () => void {
+  return () =>
+    pollerStack(({ orders, refunds }) => {
+      const [ordersAgent, ...rest] = testConfig(orders, refunds).async_agent as Array<{
+        extra_config: Record<string, Record<string, unknown>>;
+      }>;
+      const amqp = { ...ordersAgent?.extra_config["async/amqp"], ...fields };
+      return { config: { async_agent: [{ ...ordersAgent, extra_config: { "async/amqp": amqp } }, ...rest] } };
+    });
 }
 
 const ORDERS_HOST = 'config.async_agent[0].extra_config["async/amqp"].host';
@@ -28,13 +29,7 @@ describe("AmqpLambdaPoller refuses a config that would leak a secret or cannot r
   it("a literal password in host: an Error naming the JSON path, without the password", () => {
     const password = "s3cr3t-pw-4711";
     assert.throws(
-      () =>
-        pollerStack(({ orders, refunds }) => ({
-          config: withOrdersAmqp(testConfig(orders, refunds), (amqp) => ({
-            ...amqp,
-            host: `amqp://agent:${password}@rabbit.internal:5672/`,
-          })),
-        })),
+      withOrdersAmqp({ host: `amqp://agent:${password}@rabbit.internal:5672/` }),
       (error: Error) => {
         assert.ok(
           error.message.includes(`${ORDERS_HOST}: a literal password would be written`),
@@ -48,51 +43,28 @@ describe("AmqpLambdaPoller refuses a config that would leak a secret or cannot r
 
   it("also in a list of cluster nodes, and a password that is a token (it would resolve into the template)", () => {
     assert.throws(
-      () =>
-        pollerStack(({ orders, refunds }) => ({
-          config: withOrdersAmqp(testConfig(orders, refunds), (amqp) => ({
-            ...amqp,
-            host: ["amqp://rabbit-1.internal/", "amqp://agent:pw@rabbit-2.internal/"],
-          })),
-        })),
+      withOrdersAmqp({ host: ["amqp://rabbit-1.internal/", "amqp://agent:pw@rabbit-2.internal/"] }),
       { message: new RegExp(`${literal(ORDERS_HOST)}\\[1\\]: a literal password`) },
     );
     assert.throws(
-      () =>
-        pollerStack(({ orders, refunds }) => ({
-          config: withOrdersAmqp(testConfig(orders, refunds), (amqp) => ({
-            ...amqp,
-            host: `amqp://agent:${SecretValue.secretsManager("shop/pw").unsafeUnwrap()}@rabbit.internal/`,
-          })),
-        })),
+      withOrdersAmqp({
+        host: `amqp://agent:${SecretValue.secretsManager("shop/pw").unsafeUnwrap()}@rabbit.internal/`,
+      }),
       { message: new RegExp(`${literal(ORDERS_HOST)}: a literal password`) },
     );
   });
 
   it("a literal TLS passphrase", () => {
-    assert.throws(
-      () =>
-        pollerStack(({ orders, refunds }) => ({
-          config: withOrdersAmqp(testConfig(orders, refunds), (amqp) => ({
-            ...amqp,
-            tls: { passphrase: "literal-passphrase" },
-          })),
-        })),
-      { message: /async_agent\[0\]\.extra_config\["async\/amqp"\]\.tls\.passphrase: a literal passphrase/ },
-    );
+    assert.throws(withOrdersAmqp({ tls: { passphrase: "literal-passphrase" } }), {
+      message: /async_agent\[0\]\.extra_config\["async\/amqp"\]\.tls\.passphrase: a literal passphrase/,
+    });
   });
 
   it("a mistake, with the agent loader's message and path (names that are tokens validated as stand-ins)", () => {
-    assert.throws(
-      () =>
-        pollerStack(({ orders, refunds }) => ({
-          config: withOrdersAmqp(testConfig(orders, refunds), (amqp) => ({ ...amqp, prefetch_cout: 5 })),
-        })),
-      {
-        message:
-          'AmqpLambdaPoller: config.async_agent[0].extra_config["async/amqp"].prefetch_cout: unknown key "prefetch_cout"; did you mean "prefetch_count"?',
-      },
-    );
+    assert.throws(withOrdersAmqp({ prefetch_cout: 5 }), {
+      message:
+        'AmqpLambdaPoller: config.async_agent[0].extra_config["async/amqp"].prefetch_cout: unknown key "prefetch_cout"; did you mean "prefetch_count"?',
+    });
   });
 
   it('a {{ env "NAME" }} the container will not have (NAME is not in secrets)', () => {
@@ -191,7 +163,7 @@ describe("AmqpLambdaPoller props", () => {
     );
     assert.ok(existsSync(join(staged, "infra", "Dockerfile.package")));
     if (built) assert.ok(existsSync(join(staged, "dist", "cli.js")));
-    assert.ok(sizeOf(staged) < 5 * 1024 * 1024, `${sizeOf(staged)} bytes staged`);
+    assert.ok(bytesUnder(staged) < 5 * 1024 * 1024, `${bytesUnder(staged)} bytes staged`);
   });
 
   it("warns when the config names a function that is not in functions", () => {
@@ -207,10 +179,4 @@ describe("AmqpLambdaPoller props", () => {
 
 function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function sizeOf(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.size;
-  return readdirSync(path).reduce((total, entry) => total + sizeOf(join(path, entry)), 0);
 }
