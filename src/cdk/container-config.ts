@@ -39,51 +39,65 @@ export function containerConfig(
   if (!isPlainObject(raw) || !Array.isArray(raw.async_agent)) {
     throw new Error('AmqpLambdaPoller: config: expected the agent config, {"async_agent": [...]}');
   }
-  const functionNames: unknown[] = [];
-  const agents = raw.async_agent.map((agent, index) => {
-    const at = `async_agent[${index}]`;
-    if (!isPlainObject(agent)) return agent;
-    const extra = isPlainObject(agent.extra_config) ? agent.extra_config : {};
-    const amqp = extra["async/amqp"];
-    if (!isPlainObject(amqp)) return agent;
-    const amqpAt = `${at}.extra_config["async/amqp"]`;
-    refuseLiterals(amqp, amqpAt);
-    for (const backend of Array.isArray(agent.backend) ? agent.backend : []) {
-      const lambda =
-        isPlainObject(backend) && isPlainObject(backend.extra_config)
-          ? backend.extra_config["backend/lambda"]
-          : undefined;
-      if (isPlainObject(lambda)) functionNames.push(lambda.function_name);
-    }
-    const host = amqp.host ?? BROKER_URL_PLACEHOLDER;
-    return { ...agent, extra_config: { ...extra, "async/amqp": { ...amqp, host } } };
+  const agentOptions = containerAgentOptions(raw.amqp_lambda_agent, options.service);
+  const config = {
+    ...raw,
+    async_agent: raw.async_agent.map(containerAgent),
+    amqp_lambda_agent: agentOptions,
+  };
+  validate(config, options.secretNames);
+  return {
+    config,
+    namespace: agentOptions.emf.namespace,
+    functionNames: raw.async_agent.flatMap(functionNamesOf),
+  };
+}
+
+/** One agent: its literals refused, `host` (when absent) the broker URL secret's variable. */
+function containerAgent(agent: unknown, index: number): unknown {
+  const extra = isPlainObject(agent) && isPlainObject(agent.extra_config) ? agent.extra_config : {};
+  const amqp = extra["async/amqp"];
+  if (!isPlainObject(agent) || !isPlainObject(amqp)) return agent; // the loader says what is missing
+  refuseLiterals(amqp, `async_agent[${index}].extra_config["async/amqp"]`);
+  const host = amqp.host ?? BROKER_URL_PLACEHOLDER;
+  return { ...agent, extra_config: { ...extra, "async/amqp": { ...amqp, host } } };
+}
+
+/** Every backend's `function_name` of one agent. */
+function functionNamesOf(agent: unknown): unknown[] {
+  const backends = isPlainObject(agent) && Array.isArray(agent.backend) ? agent.backend : [];
+  return backends.flatMap((backend) => {
+    const extra = isPlainObject(backend) && isPlainObject(backend.extra_config) ? backend.extra_config : {};
+    const lambda = extra["backend/lambda"];
+    return isPlainObject(lambda) ? [lambda.function_name] : [];
   });
-  const options_ = isPlainObject(raw.amqp_lambda_agent) ? raw.amqp_lambda_agent : {};
-  const http = isPlainObject(options_.http) ? options_.http : {};
+}
+
+/** `amqp_lambda_agent`: `/healthz` where the health check calls it, EMF on with the construct's service. */
+function containerAgentOptions(
+  raw: unknown,
+  service: string,
+): Record<string, unknown> & { emf: Record<string, unknown> & { namespace: string } } {
+  const agentOptions = isPlainObject(raw) ? raw : {};
+  const http = isPlainObject(agentOptions.http) ? agentOptions.http : {};
   const address = http.address ?? `127.0.0.1:${AGENT_HTTP_PORT}`;
   if (http.enabled === false || typeof address !== "string" || !address.endsWith(`:${AGENT_HTTP_PORT}`)) {
     throw new Error(
       `AmqpLambdaPoller: config.amqp_lambda_agent.http: the container's health check calls 127.0.0.1:${AGENT_HTTP_PORT}/healthz; keep http enabled on port ${AGENT_HTTP_PORT} (leave it out for 127.0.0.1:${AGENT_HTTP_PORT})`,
     );
   }
-  const emf = isPlainObject(options_.emf) ? options_.emf : {};
+  const emf = isPlainObject(agentOptions.emf) ? agentOptions.emf : {};
   if (emf.enabled === false) {
     throw new Error(
       "AmqpLambdaPoller: config.amqp_lambda_agent.emf.enabled: the scaling policy and the alarms read the agent's EMF metrics; remove enabled: false",
     );
   }
   const namespace = typeof emf.namespace === "string" ? emf.namespace : EMF_DEFAULT_NAMESPACE;
-  const config = {
-    ...raw,
-    async_agent: agents,
-    amqp_lambda_agent: {
-      ...options_,
-      http: { ...http, enabled: true, address },
-      emf: { ...emf, enabled: true, namespace, service: options.service, interval: EMF_INTERVAL },
-    },
+  return {
+    ...agentOptions,
+    http: { ...http, enabled: true, address },
+    emf: { ...emf, enabled: true, namespace, service, interval: EMF_INTERVAL },
   };
-  validate(config, options.secretNames);
-  return { config, namespace, functionNames };
 }
 
 /** A password in a broker URL, or a TLS passphrase, must be a `{{ env "NAME" }}` (a secret). */
