@@ -54,7 +54,12 @@ export async function runAgents(
   // "auto" was settled by the caller (the CLI knows the environment).
   const stopEmf =
     config.options.emf.enabled === true
-      ? startEmfReporter(agents, config.options.emf, (line) => process.stdout.write(line))
+      ? startEmfReporter({
+          agents,
+          emf: config.options.emf,
+          deadLettered: (agent) => metrics.value(metrics.deadLettered, agent),
+          write: (line) => process.stdout.write(line),
+        })
       : () => undefined;
   let stopping: Promise<void> | undefined;
   let resolveFinished: (code: number) => void = () => undefined;

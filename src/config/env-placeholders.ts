@@ -2,6 +2,12 @@ import { ConfigError } from "../errors.js";
 import { isPlainObject } from "../shared/is-plain-object.js";
 
 const PLACEHOLDER = /\{\{\s*env\s+"([^"]+)"\s*\}\}/g;
+const WHOLE_PLACEHOLDER = /^\s*\{\{\s*env\s+"([^"]+)"\s*\}\}\s*$/;
+
+/** NAME when a value is exactly one `{{ env "NAME" }}` placeholder (a secret's reference), else undefined. */
+export function envPlaceholderName(value: unknown): string | undefined {
+  return typeof value === "string" ? WHOLE_PLACEHOLDER.exec(value)?.[1] : undefined;
+}
 
 /**
  * Replaces every `{{ env "NAME" }}` inside string values (recursively) with the variable's value.

@@ -11,6 +11,8 @@
  * - `HeldMessages` is what this task holds (received, not settled), 0 for an agent whose breaker
  *   is open. Its Average across tasks is the held work per task.
  * So `Backlog / running tasks + HeldMessages` is the outstanding work per task.
+ * - `DeadLettered` is how many messages this task dead-lettered since its previous line, open
+ *   breaker or not: its Sum across tasks over a period is the service's dead letters in it.
  */
 
 export const EMF_DEFAULT_NAMESPACE = "AmqpLambdaAgent";
@@ -22,6 +24,7 @@ export const EMF_METRICS = {
   backlog: { name: "Backlog", statistic: "Maximum" },
   held: { name: "HeldMessages", statistic: "Average" },
   openBreakers: { name: "OpenCircuitBreakers", statistic: "Maximum" },
+  deadLettered: { name: "DeadLettered", statistic: "Sum" },
 } as const;
 
 export interface EmfAgentSnapshot {
@@ -32,6 +35,8 @@ export interface EmfAgentSnapshot {
   /** Messages held by the agent; 0 when its circuit breaker is open. */
   held: number;
   breakerOpen: boolean;
+  /** Messages the agent dead-lettered since the previous line. */
+  deadLettered: number;
 }
 
 export interface EmfSnapshot {
@@ -49,7 +54,9 @@ export function emfLine(snapshot: EmfSnapshot): string {
   const backlogByQueue = new Map<string, number>();
   let held = 0;
   let openBreakers = 0;
+  let deadLettered = 0;
   for (const agent of snapshot.agents) {
+    deadLettered += count(agent.deadLettered) ?? 0;
     if (agent.breakerOpen) {
       openBreakers += 1;
       continue;
@@ -66,6 +73,7 @@ export function emfLine(snapshot: EmfSnapshot): string {
     ...(queues.length > 0 ? { [EMF_METRICS.backlog.name]: queues.reduce((a, b) => a + b, 0) } : {}),
     [EMF_METRICS.held.name]: held,
     [EMF_METRICS.openBreakers.name]: openBreakers,
+    [EMF_METRICS.deadLettered.name]: deadLettered,
   };
   const dimensions = snapshot.service === undefined ? {} : { [EMF_SERVICE_DIMENSION]: snapshot.service };
   return JSON.stringify({

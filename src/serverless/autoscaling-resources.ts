@@ -1,4 +1,4 @@
-import { EMF_METRICS, EMF_SERVICE_DIMENSION } from "../observability/emf.js";
+import { workPerTaskPolicy } from "../deploy/work-per-task-scaling.js";
 
 export interface AutoscalingInput {
   autoscaling: { min: number; max: number; messagesPerTask: number };
@@ -12,32 +12,11 @@ export interface AutoscalingInput {
   policyLogicalId: string;
 }
 
-/**
- * Outstanding work per running task, from the agent's EMF metrics and Container Insights:
- * the queues' ready messages (Maximum across tasks: every task reports the same queues, so a
- * queue counts once) shared by the running tasks, plus what each task holds on average (0 for an
- * open circuit breaker, so a failing function does not scale the service out). Missing data
- * (no task reporting) counts as no work; a service with no running task divides by 1.
- */
-export const WORK_PER_TASK_EXPRESSION = "FILL(backlog, 0) / IF(tasks >= 1, tasks, 1) + FILL(held, 0)";
-
 /** An Application Auto Scaling target on the service's DesiredCount and a target tracking policy. */
 export function autoscalingResources(input: AutoscalingInput): Record<string, unknown> {
   const { autoscaling, namespace, service, clusterName, serviceLogicalId, targetLogicalId, policyLogicalId } =
     input;
   const serviceName = { "Fn::GetAtt": [serviceLogicalId, "Name"] };
-  const emfMetric = (id: string, metric: { name: string; statistic: string }) => ({
-    Id: id,
-    MetricStat: {
-      Metric: {
-        Namespace: namespace,
-        MetricName: metric.name,
-        Dimensions: [{ Name: EMF_SERVICE_DIMENSION, Value: service }],
-      },
-      Stat: metric.statistic,
-    },
-    ReturnData: false,
-  });
   return {
     [targetLogicalId]: {
       Type: "AWS::ApplicationAutoScaling::ScalableTarget",
@@ -52,44 +31,14 @@ export function autoscalingResources(input: AutoscalingInput): Record<string, un
     },
     [policyLogicalId]: {
       Type: "AWS::ApplicationAutoScaling::ScalingPolicy",
-      Properties: {
-        PolicyName: "amqp-work-per-task",
-        PolicyType: "TargetTrackingScaling",
-        ScalingTargetId: { Ref: targetLogicalId },
-        TargetTrackingScalingPolicyConfiguration: {
-          TargetValue: autoscaling.messagesPerTask,
-          // Out fast when work piles up; in slowly, as a stopped task gives its messages back.
-          ScaleOutCooldown: 60,
-          ScaleInCooldown: 300,
-          CustomizedMetricSpecification: {
-            Metrics: [
-              emfMetric("backlog", EMF_METRICS.backlog),
-              emfMetric("held", EMF_METRICS.held),
-              {
-                Id: "tasks",
-                MetricStat: {
-                  Metric: {
-                    Namespace: "ECS/ContainerInsights",
-                    MetricName: "RunningTaskCount",
-                    Dimensions: [
-                      { Name: "ClusterName", Value: clusterName },
-                      { Name: "ServiceName", Value: serviceName },
-                    ],
-                  },
-                  Stat: "Average",
-                },
-                ReturnData: false,
-              },
-              {
-                Id: "work_per_task",
-                Expression: WORK_PER_TASK_EXPRESSION,
-                Label: "Outstanding messages per running task",
-                ReturnData: true,
-              },
-            ],
-          },
-        },
-      },
+      Properties: workPerTaskPolicy({
+        scalingTargetId: { Ref: targetLogicalId },
+        messagesPerTask: autoscaling.messagesPerTask,
+        namespace,
+        service,
+        clusterName,
+        serviceName,
+      }),
     },
   };
 }

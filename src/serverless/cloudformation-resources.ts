@@ -1,10 +1,11 @@
+import { AGENT_HTTP_PORT, CONFIG_ENV, CONTAINER_NAME, HEALTH_CHECK } from "../deploy/container-contract.js";
 import { autoscalingResources } from "./autoscaling-resources.js";
 import type { AgentFile } from "./build-agent-config.js";
-import { CONFIG_ENV, containerSecrets } from "./container-secrets.js";
+import { containerSecrets } from "./container-secrets.js";
 import { ecsTasksTrust, executionStatements, invokeStatements } from "./iam-roles.js";
-import { AGENT_HTTP_PORT, CUSTOM_KEY, type PluginOptions } from "./plugin-options.js";
+import { CUSTOM_KEY, type PluginOptions } from "./plugin-options.js";
 
-export { BROKER_URL_ENV, CONFIG_ENV } from "./container-secrets.js";
+export { BROKER_URL_ENV, CONFIG_ENV } from "../deploy/container-contract.js";
 
 export const LOGICAL_IDS = {
   cluster: "AmqpLambdaAgentCluster",
@@ -17,8 +18,6 @@ export const LOGICAL_IDS = {
   scalableTarget: "AmqpLambdaAgentScalableTarget",
   scalingPolicy: "AmqpLambdaAgentScalingPolicy",
 } as const;
-
-export const CONTAINER_NAME = "amqp-lambda-agent";
 
 export interface DeployInput {
   options: PluginOptions;
@@ -200,16 +199,11 @@ function containerDefinition(
     LinuxParameters: { Capabilities: { Drop: ["ALL"] } },
     StopTimeout: options.stopTimeout,
     HealthCheck: {
-      Command: [
-        "CMD",
-        "node",
-        "-e",
-        `fetch("http://127.0.0.1:${AGENT_HTTP_PORT}/healthz").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-      ],
-      Interval: 30,
-      Timeout: 5,
-      Retries: 3,
-      StartPeriod: 30,
+      Command: [...HEALTH_CHECK.command],
+      Interval: HEALTH_CHECK.intervalSeconds,
+      Timeout: HEALTH_CHECK.timeoutSeconds,
+      Retries: HEALTH_CHECK.retries,
+      StartPeriod: HEALTH_CHECK.startPeriodSeconds,
     },
     LogConfiguration: {
       LogDriver: "awslogs",

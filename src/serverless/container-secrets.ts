@@ -1,12 +1,9 @@
+import { envPlaceholderName } from "../config/env-placeholders.js";
+import { BROKER_URL_ENV, CONFIG_ENV } from "../deploy/container-contract.js";
 import { redactUrl } from "../observability/redact.js";
 import { isPlainObject } from "../shared/is-plain-object.js";
 import { CUSTOM_KEY, type PluginOptions } from "./plugin-options.js";
 import type { AmqpEvent } from "./serverless-types.js";
-
-/** The broker URL, injected from Secrets Manager / SSM; the config says `{{ env "AMQP_URL" }}`. */
-export const BROKER_URL_ENV = "AMQP_URL";
-/** The container reads its config from this variable. */
-export const CONFIG_ENV = "AMQP_LAMBDA_AGENT_CONFIG_JSON";
 
 export interface IamStatement {
   Effect: "Allow";
@@ -106,13 +103,6 @@ export function containerSecrets(options: PluginOptions, brokerUrlSecret: unknow
   return { secrets, statements };
 }
 
-const ENV_PLACEHOLDER = /^\s*\{\{\s*env\s+"([^"]+)"\s*\}\}\s*$/;
-
-/** A value that is exactly one `{{ env "NAME" }}` placeholder. */
-export function isEnvPlaceholder(value: string): boolean {
-  return ENV_PLACEHOLDER.test(value);
-}
-
 /**
  * Deployed, a TLS key passphrase must come from a secret: a literal one would be written into the
  * task definition (and the template). `{{ env "NAME" }}` with NAME in the `secrets` map is accepted.
@@ -121,7 +111,7 @@ export function checkPassphrases(events: readonly AmqpEvent[], options: PluginOp
   for (const event of events) {
     const tls = event.fields.tls;
     if (!isPlainObject(tls) || tls.passphrase === undefined) continue;
-    const name = typeof tls.passphrase === "string" ? ENV_PLACEHOLDER.exec(tls.passphrase)?.[1] : undefined;
+    const name = envPlaceholderName(tls.passphrase);
     if (name === undefined) {
       throw new Error(
         `${event.path}.tls.passphrase: a literal passphrase would be written into the deployed task definition; write passphrase: '{{ env "AMQP_KEY_PASSPHRASE" }}' and add custom.${CUSTOM_KEY}.secrets.AMQP_KEY_PASSPHRASE: <Secrets Manager or SSM parameter ARN>`,

@@ -1,10 +1,19 @@
+import { envPlaceholderName } from "../config/env-placeholders.js";
+import {
+  AGENT_HTTP_PORT,
+  BROKER_URL_ENV,
+  BROKER_URL_PLACEHOLDER,
+  containerEnvironment,
+  EMF_INTERVAL,
+  PLACEHOLDER_BROKER_URL,
+} from "../deploy/container-contract.js";
 import { isPlainObject } from "../shared/is-plain-object.js";
 import { type AgentFile, buildAgentConfig, type GeneratedConfig, type Target } from "./build-agent-config.js";
 import { deployResources } from "./cloudformation-resources.js";
 import { collectAmqpEvents, functionsWithAmqpEvents } from "./collect-events.js";
-import { BROKER_URL_ENV, checkPassphrases, isEnvPlaceholder } from "./container-secrets.js";
+import { checkPassphrases } from "./container-secrets.js";
 import { OfflineAgent } from "./offline-agent.js";
-import { AGENT_HTTP_PORT, offlineEnabled, type PluginOptions, readPluginOptions } from "./plugin-options.js";
+import { offlineEnabled, type PluginOptions, readPluginOptions } from "./plugin-options.js";
 import { redactAgentFile } from "./redact-config.js";
 import {
   scrubInPlace,
@@ -18,13 +27,6 @@ import { validateAgentConfig } from "./validate-agent-config.js";
 
 export type CliOptions = Record<string, unknown>;
 export type TargetName = "offline" | "fargate";
-
-/** The Fargate container's broker URL placeholder; the value comes from the secret. */
-const BROKER_URL_PLACEHOLDER = `{{ env "${BROKER_URL_ENV}" }}`;
-/** Stands in for the secret's value while validating the container's config. */
-const PLACEHOLDER_BROKER_URL = "amqp://broker.invalid:5672/";
-/** How often the container writes its EMF line: one data point per scaling period (60 s). */
-const EMF_INTERVAL = "60s";
 
 /** Builds and validates the agent config for one target (the messages are the CLI's). */
 export function generate(
@@ -90,7 +92,8 @@ export function scrubServiceState(serverless: ServerlessLike): void {
   }
   for (const event of events) {
     const passphrase = isPlainObject(event.fields.tls) ? event.fields.tls.passphrase : undefined;
-    if (typeof passphrase === "string" && !isEnvPlaceholder(passphrase)) secrets.push(passphrase);
+    if (typeof passphrase === "string" && envPlaceholderName(passphrase) === undefined)
+      secrets.push(passphrase);
   }
   const forms = secretForms(secrets);
   const leaks = secretsInTemplates(serverless.service.provider, forms);
@@ -151,14 +154,7 @@ function fargateTarget(serverless: ServerlessLike, options: PluginOptions): Targ
  */
 function fargateEnv(options: PluginOptions, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (!options.deploy) return { ...env, [BROKER_URL_ENV]: PLACEHOLDER_BROKER_URL };
-  const secrets = Object.fromEntries(Object.keys(options.secrets).map((name) => [name, `secret-${name}`]));
-  return {
-    AWS_REGION: "us-east-1",
-    AWS_DEFAULT_REGION: "us-east-1",
-    ...options.environment,
-    ...secrets,
-    [BROKER_URL_ENV]: PLACEHOLDER_BROKER_URL,
-  };
+  return containerEnvironment(options.environment, Object.keys(options.secrets));
 }
 
 /** `<service>-<stage>`: the EMF `Service` dimension. */

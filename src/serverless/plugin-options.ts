@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { STOP_TIMEOUT_SECONDS } from "../deploy/container-contract.js";
 import { EMF_DEFAULT_NAMESPACE } from "../observability/emf.js";
 import { isPlainObject } from "../shared/is-plain-object.js";
 
 export const CUSTOM_KEY = "amqpLambdaAgent";
-export const AGENT_HTTP_PORT = 9464;
 
 /** A CloudFormation value: a literal or an intrinsic function such as `{"Fn::ImportValue": ...}`. */
 const cfnValue = z.union([z.string(), z.record(z.string(), z.unknown())]);
@@ -67,7 +67,7 @@ export const pluginOptionsSchema = z.strictObject({
   vpcId: cfnValue.optional(),
   assignPublicIp: z.boolean().default(false),
   logRetentionInDays: z.number().int().min(1).default(14),
-  stopTimeout: z.number().int().min(2).max(120).default(60),
+  stopTimeout: z.number().int().min(2).max(120).default(STOP_TIMEOUT_SECONDS),
   environment: z.record(z.string(), z.string()).default({}),
 });
 

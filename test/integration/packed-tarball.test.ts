@@ -1,6 +1,7 @@
 // The journey of a user who installs the published package: `npm pack` (which builds), then a
 // fresh Serverless service in another folder with the tarball, osls, serverless-offline and
-// @middy/core, an `amqp` event and a handler using `amqp-lambda-agent/middleware`.
+// @middy/core, an `amqp` event and a handler using `amqp-lambda-agent/middleware`; beside it, the
+// example CDK app (examples/cdk) with aws-cdk-lib, synthesized against the installed package.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import {
@@ -19,6 +20,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { AMQP_URL, TestBroker, uniqueName } from "../helpers/broker.js";
+import { checkCdkExampleAssembly, synthesizeCdkExample } from "../helpers/cdk-example.js";
 import { waitFor } from "../helpers/wait.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -99,6 +101,8 @@ describe("the packed tarball, installed in a user's own Serverless service", () 
       "dist/cli.js",
       "dist/middleware/index.js",
       "dist/serverless/index.cjs",
+      "dist/cdk/index.js",
+      "infra/Dockerfile.package",
     ]) {
       assert.ok(files.includes(file), `${file} is in the tarball (${files.length} files)`);
     }
@@ -166,6 +170,8 @@ functions:
         `osls@${installed("serverless")}`,
         `serverless-offline@${installed("serverless-offline")}`,
         `@middy/core@${installed("@middy/core")}`,
+        `aws-cdk-lib@${installed("aws-cdk-lib")}`,
+        `constructs@${installed("constructs")}`,
       ],
       service,
     );
@@ -246,6 +252,23 @@ functions:
         assert.ok(existsSync(join(installedDir, file)), `${subpath}: ${file} is installed`);
       }
     }
+  });
+
+  it("the example CDK app synthesizes against the installed amqp-lambda-agent/cdk, staging the agent image from it", async () => {
+    const app = join(service, "cdk-app");
+    cpSync(join(ROOT, "examples/cdk"), app, { recursive: true });
+    const outdir = join(work, "cdk.out");
+    await synthesizeCdkExample(app, outdir);
+    checkCdkExampleAssembly(outdir);
+    const resolved = await sh(
+      process.execPath,
+      ["--input-type=module", "-e", 'console.log(import.meta.resolve("amqp-lambda-agent/cdk"))'],
+      app,
+    );
+    assert.equal(
+      resolved.trim(),
+      `file://${join(service, "node_modules/amqp-lambda-agent/dist/cdk/index.js")}`,
+    );
   });
 
   it("`npx amqp-lambda-agent --version` prints the package's version", async () => {

@@ -13,9 +13,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runCli, writeConfig } from "../helpers/agent-process.js";
+import { unzip, zipEntries } from "../helpers/zip.js";
+import { event, jsonMessage } from "../unit/middleware/fixtures.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const SERVERLESS = join(ROOT, "node_modules/serverless/bin/serverless.js");
@@ -92,25 +94,6 @@ function filesHolding(dir: string, secrets: string[]): string[] {
   });
 }
 
-/** The names of the entries of a zip file, from its central directory. */
-function zipEntries(file: string): string[] {
-  const zip = readFileSync(file);
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  assert.ok(end >= 0, `${file} is a zip`);
-  const count = zip.readUInt16LE(end + 10);
-  let offset = zip.readUInt32LE(end + 16);
-  const names: string[] = [];
-  for (let i = 0; i < count; i++) {
-    assert.equal(zip.readUInt32LE(offset), 0x02014b50, "central directory entry");
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    names.push(zip.toString("utf8", offset + 46, offset + 46 + nameLength));
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return names;
-}
-
 // biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary CloudFormation properties
 type Resource = { Type: string; Properties: Record<string, any> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -166,21 +149,15 @@ describe("serverless package of the example service (serverless.yml)", () => {
     }
   });
 
-  it("the functions run on nodejs24.x and ship only their handlers and the middleware", () => {
+  it("the functions run on nodejs24.x and ship only their bundles (handler, @middy/core and the middleware)", () => {
     for (const id of AMQP_FUNCTIONS) assert.equal(t.resources[id]?.Properties.Runtime, "nodejs24.x", id);
     const entries = zipEntries(join(dir, ".serverless/amqp-lambda-agent-example.zip"));
-    const tops = new Set(
-      entries.map((name) =>
-        name
-          .split("/")
-          .slice(0, name.startsWith("dist/") ? 2 : 1)
-          .join("/"),
-      ),
-    );
-    assert.deepEqual([...tops].sort(), ["dist/middleware", "dist/shared", "examples", "package.json"]);
-    assert.ok(entries.includes("examples/handlers/orders.mjs"));
-    assert.ok(entries.includes("dist/middleware/index.js"));
-    assert.ok(entries.includes("dist/shared/to-error.js"), "what the middleware imports is packaged with it");
+    assert.deepEqual(entries.sort(), [
+      "examples/dist/orders-batch.mjs",
+      "examples/dist/orders-body.mjs",
+      "examples/dist/orders.mjs",
+      "examples/dist/probe.mjs",
+    ]);
   });
 
   it("the ECS service scales with the work: target tracking, no fixed DesiredCount", () => {
@@ -278,7 +255,93 @@ describe("serverless package of the example service (serverless.yml)", () => {
     assert.equal(t.resources[group]?.Type, "AWS::Logs::LogGroup");
     assert.equal(t.resources[group]?.Properties.RetentionInDays, 14);
   });
+
+  it("every function runs from its zip alone: imported by Node 24 with no other node_modules, invoked once", async () => {
+    const agents = JSON.parse(
+      t.container().Environment.find((e: { Name: string }) => e.Name === "AMQP_LAMBDA_AGENT_CONFIG_JSON")
+        .Value,
+    ).async_agent as Array<{
+      backend: Array<{ extra_config: { "backend/lambda": Record<string, string> } }>;
+    }>;
+    const formatOf = (name: string) =>
+      agents.map((a) => a.backend[0]?.extra_config["backend/lambda"]).find((l) => l?.function_name === name)
+        ?.event_format ?? "rmq";
+    const functions = t.ofType("AWS::Lambda::Function");
+    assert.equal(functions.length, 4, "orders, orders-batch, orders-body and probe");
+    for (const [id, fn] of functions) {
+      const artifact = join(dir, ".serverless", String(fn.Properties.Code.S3Key).split("/").at(-1) ?? "");
+      const format = formatOf(fn.Properties.FunctionName);
+      const sample =
+        format === "body"
+          ? { id: 1, queue: "sample" }
+          : event({ "sample::/": [jsonMessage({ id: 1 }, "1")] });
+      const result = await invokeFromZip(artifact, fn.Properties.Handler, sample);
+      assert.equal(result.code, 0, `${id} (${fn.Properties.Handler}) from ${artifact}:\n${result.stderr}`);
+      if (format === "rmq")
+        assert.deepEqual(result.value?.batchItemFailures ?? [], [], `${id} handled the message`);
+      assert.ok(result.recorded > 0, `${id} ran: it recorded what it handled`);
+    }
+  });
 });
+
+/**
+ * Unzips an artifact into a folder of its own outside the repository, imports the handler with Node
+ * 24 from there (as Lambda would: `<module>.<export>`, module .js/.mjs/.cjs) and calls it once.
+ */
+async function invokeFromZip(
+  artifact: string,
+  handler: string,
+  sample: unknown,
+): Promise<{
+  code: number | null;
+  stderr: string;
+  value: { batchItemFailures?: unknown[] } | null;
+  recorded: number;
+}> {
+  const task = mkdtempSync(join(tmpdir(), "amqp-lambda-agent-zip-"));
+  try {
+    unzip(artifact, join(task, "var-task"));
+    for (let up = task; up !== dirname(up); up = dirname(up)) {
+      assert.ok(!existsSync(join(up, "node_modules")), `no node_modules around the zip (${up})`);
+    }
+    const cut = handler.lastIndexOf(".");
+    const module = join(task, "var-task", handler.slice(0, cut));
+    const file = [".js", ".mjs", ".cjs"]
+      .map((ext) => module + ext)
+      .find((candidate) => existsSync(candidate));
+    assert.ok(file, `${handler}: its module is in the zip`);
+    const probeDir = join(task, "probe");
+    const script = `
+      import { pathToFileURL } from "node:url";
+      const handler = (await import(pathToFileURL(process.env.HANDLER_FILE).href))[process.env.HANDLER_EXPORT];
+      const context = { functionName: "sample", awsRequestId: "1", getRemainingTimeInMillis: () => 30000 };
+      process.stdout.write(JSON.stringify((await handler(JSON.parse(process.env.SAMPLE_EVENT), context)) ?? null));`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: join(task, "var-task"),
+      env: {
+        PATH: process.env.PATH,
+        HANDLER_FILE: file,
+        HANDLER_EXPORT: handler.slice(cut + 1),
+        SAMPLE_EVENT: JSON.stringify(sample),
+        PROBE_DIR: probeDir,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    return {
+      code,
+      stderr,
+      value: code === 0 ? JSON.parse(stdout) : null,
+      recorded: existsSync(probeDir) ? readdirSync(probeDir).length : 0,
+    };
+  } finally {
+    rmSync(task, { recursive: true, force: true });
+  }
+}
 
 describe("serverless package of a user's service with secrets, a TLS passphrase and its own VPC", () => {
   const password = `pw-${randomBytes(8).toString("hex")}`;

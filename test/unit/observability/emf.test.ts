@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { EmfOptions } from "../../../src/config/types.js";
+import type { AgentStatus, ObservedAgent } from "../../../src/observability/agent-status.js";
 import {
   EMF_DEFAULT_NAMESPACE,
   EMF_METRICS,
@@ -7,6 +9,7 @@ import {
   type EmfAgentSnapshot,
   emfLine,
 } from "../../../src/observability/emf.js";
+import { startEmfReporter } from "../../../src/observability/emf-reporter.js";
 
 const agent = (fields: Partial<EmfAgentSnapshot> = {}): EmfAgentSnapshot => ({
   agent: "orders",
@@ -14,6 +17,7 @@ const agent = (fields: Partial<EmfAgentSnapshot> = {}): EmfAgentSnapshot => ({
   backlog: 0,
   held: 0,
   breakerOpen: false,
+  deadLettered: 0,
   ...fields,
 });
 
@@ -49,7 +53,12 @@ describe("the CloudWatch Embedded Metric Format line", () => {
     assert.equal(doc[EMF_SERVICE_DIMENSION], "shop-dev");
     assert.deepEqual(
       directive.Metrics.map((metric) => metric.Name).sort(),
-      [EMF_METRICS.backlog.name, EMF_METRICS.held.name, EMF_METRICS.openBreakers.name].sort(),
+      [
+        EMF_METRICS.backlog.name,
+        EMF_METRICS.held.name,
+        EMF_METRICS.openBreakers.name,
+        EMF_METRICS.deadLettered.name,
+      ].sort(),
     );
     for (const metric of directive.Metrics) {
       assert.equal(metric.Unit, "Count");
@@ -58,6 +67,23 @@ describe("the CloudWatch Embedded Metric Format line", () => {
     assert.equal(doc[EMF_METRICS.backlog.name], 7);
     assert.equal(doc[EMF_METRICS.held.name], 3);
     assert.equal(doc[EMF_METRICS.openBreakers.name], 0);
+    assert.equal(doc[EMF_METRICS.deadLettered.name], 0);
+  });
+
+  it("sums the dead letters of every agent, an agent with an open breaker included", () => {
+    const doc = parse(
+      emfLine({
+        namespace: "N",
+        timestampMs: 0,
+        agents: [
+          agent({ agent: "a", deadLettered: 2 }),
+          agent({ agent: "b", queue: "refunds", deadLettered: 3, breakerOpen: true }),
+          agent({ agent: "c", queue: "x", deadLettered: Number.NaN }),
+        ],
+      }),
+    );
+    assert.equal(doc.DeadLettered, 5);
+    assert.ok(doc._aws.CloudWatchMetrics[0]?.Metrics.some((metric) => metric.Name === "DeadLettered"));
   });
 
   it("counts a queue's backlog once, however many agents consume it, and sums distinct queues", () => {
@@ -125,5 +151,66 @@ describe("the CloudWatch Embedded Metric Format line", () => {
   it("names the statistics the autoscaling policy must read them with", () => {
     assert.equal(EMF_METRICS.backlog.statistic, "Maximum");
     assert.equal(EMF_METRICS.held.statistic, "Average");
+    assert.equal(EMF_METRICS.deadLettered.statistic, "Sum");
+  });
+});
+
+describe("the EMF reporter", () => {
+  const status = (fields: Partial<AgentStatus>): AgentStatus =>
+    ({ queue: "orders", backlog: 0, held: 0, circuit: "closed", ...fields }) as AgentStatus;
+  const observed = (name: string, fields: Partial<AgentStatus> = {}): ObservedAgent => ({
+    name,
+    status: () => status(fields),
+    waits: () => ({ lanes: 0, oldestWaitMs: 0 }),
+  });
+  const emf: EmfOptions = { enabled: true, namespace: "N", service: "shop-dev", intervalMs: 60_000 };
+
+  it("reports the dead letters since the previous line, per agent, not the running total", async (t) => {
+    t.mock.timers.enable({ apis: ["setInterval"] });
+    const totals = new Map([
+      ["orders", 0],
+      ["refunds", 0],
+    ]);
+    const lines: string[] = [];
+    let wrote: () => void = () => undefined;
+    const stop = startEmfReporter({
+      agents: [observed("orders"), observed("refunds", { queue: "refunds", circuit: "open" })],
+      emf,
+      deadLettered: async (name) => totals.get(name) ?? 0,
+      write: (line) => {
+        lines.push(line);
+        wrote();
+      },
+    });
+    t.after(stop);
+    const nextLine = async (orders: number, refunds: number) => {
+      totals.set("orders", orders).set("refunds", refunds);
+      const written = new Promise<void>((resolve) => (wrote = resolve));
+      t.mock.timers.tick(60_000);
+      await written;
+      const line = lines.at(-1) ?? "";
+      assert.ok(line.endsWith("\n"), "whole lines");
+      return parse(line.slice(0, -1)).DeadLettered;
+    };
+    assert.equal(await nextLine(3, 1), 4, "since start");
+    assert.equal(await nextLine(3, 1), 0, "none since the previous line");
+    assert.equal(await nextLine(10, 2), 8);
+  });
+
+  it("stops writing once stopped", (t) => {
+    t.mock.timers.enable({ apis: ["setInterval"] });
+    let calls = 0;
+    const stop = startEmfReporter({
+      agents: [observed("orders")],
+      emf,
+      deadLettered: async () => {
+        calls += 1;
+        return 0;
+      },
+      write: () => undefined,
+    });
+    stop();
+    t.mock.timers.tick(180_000);
+    assert.equal(calls, 0);
   });
 });
