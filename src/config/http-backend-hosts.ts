@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.js";
+import { decodeOrKeep } from "../shared/decode-or-keep.js";
 import { redactUrl } from "../shared/url-credentials.js";
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -40,13 +41,5 @@ export function sanitizeHost(host: string, at: string, sanitize: boolean): strin
 export function hostCredentials(host: string): { user: string; password: string } | undefined {
   const url = new URL(host);
   if (!url.username && !url.password) return undefined;
-  return { user: safeDecode(url.username), password: safeDecode(url.password) };
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
+  return { user: decodeOrKeep(url.username), password: decodeOrKeep(url.password) };
 }
