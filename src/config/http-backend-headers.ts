@@ -5,7 +5,7 @@ import { joinPath } from "./env-placeholders.js";
 export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Printable ASCII and tab: a value that cannot break a header line. */
-const SAFE_VALUE = /^[\t\x20-\x7E]*$/;
+export const SAFE_HEADER_VALUE = /^[\t\x20-\x7E]*$/;
 
 /** Headers the HTTP client owns: framing, connection management, the target. */
 const CLIENT_OWNED = new Set([
@@ -72,7 +72,7 @@ export function checkStaticHeaders(
         "a host URL carries a user and password (sent as Basic authorization); keep one of them",
       );
     }
-    if (!SAFE_VALUE.test(headers[name] as string)) {
+    if (!SAFE_HEADER_VALUE.test(headers[name] as string)) {
       throw new ConfigError(
         path,
         "a header value may hold printable ASCII only (no line breaks or control characters): percent-encode the rest",
