@@ -1,4 +1,3 @@
-import { failureScope } from "../../agent/failure.js";
 import type { HttpBackendConfig } from "../../config/http-backend-types.js";
 import { toError } from "../../errors.js";
 import type {
@@ -10,6 +9,7 @@ import type {
   SendExtras,
   SendReport,
 } from "../backend.js";
+import { failureScope } from "../failure-scope.js";
 import { isSuccessStatus } from "./classify-http-status.js";
 import { describeHttpBackend, httpBackendLabel } from "./describe-http-backend.js";
 import { createDispatcher, readCaFile } from "./http-dispatcher.js";
@@ -110,7 +110,7 @@ export function createHttpBackend(config: HttpBackendConfig, deps: HttpBackendDe
             contentType: typeof contentType === "string" ? contentType : undefined,
           },
         },
-        call: { outcome: "ok", scope: undefined, reason: "ok", startedAt, durationMs },
+        call: { outcome: "ok", failure: undefined, scope: undefined, reason: "ok", startedAt, durationMs },
       };
     }
     const { failure, retryAfterMs } = statusFailure(response, request, durationMs, Date.now());
@@ -149,7 +149,14 @@ function failed(
   retryAfterMs?: number,
 ): RequestReport {
   const scope = failureScope(failure);
-  const call: CallReport = { outcome: failure.kind, scope, reason: reasonOf(failure), startedAt, durationMs };
+  const call: CallReport = {
+    outcome: failure.kind,
+    failure,
+    scope,
+    reason: reasonOf(failure),
+    startedAt,
+    durationMs,
+  };
   if (retryAfterMs !== undefined) call.retryAfterMs = retryAfterMs;
   return { outcome: { kind: "failed", failure, scope }, call };
 }

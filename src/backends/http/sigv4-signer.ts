@@ -4,10 +4,10 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { SigV4Config } from "../../config/http-backend-types.js";
-import { ClockSkew } from "../../lambda/invoke/clock-skew.js";
-import { lambdaClientConfig } from "../../lambda/invoke/lambda-client-config.js";
-import { SignerSha256 } from "../../lambda/invoke/signer-sha256.js";
 import { decodeOrKeep } from "../../shared/decode-or-keep.js";
+import { ClockSkew } from "../aws/clock-skew.js";
+import { lambdaClientConfig } from "../aws/lambda-client-config.js";
+import { SignerSha256 } from "../aws/signer-sha256.js";
 import type { HttpTarget } from "./http-target.js";
 
 /** One request as it goes on the wire, before signing. */

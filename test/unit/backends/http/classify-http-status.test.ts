@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { failureScope } from "../../../../src/agent/failure.js";
 import type { FailureKind, FailureScope } from "../../../../src/backends/backend.js";
+import { failureScope } from "../../../../src/backends/failure-scope.js";
 import { failureKindOfStatus, isSuccessStatus } from "../../../../src/backends/http/classify-http-status.js";
 import { statusFailure } from "../../../../src/backends/http/http-failure.js";
 import { parseRetryAfter } from "../../../../src/backends/http/retry-after.js";
