@@ -1,5 +1,6 @@
 import { startupConfigNotes, topologyPlan } from "./amqp/topology.js";
-import type { AgentConfig, LoadedConfig } from "./config/types.js";
+import { describeHttpBackend } from "./backends/http/describe-http-backend.js";
+import type { AgentConfig, BackendConfig, LoadedConfig } from "./config/types.js";
 import { redactUrl } from "./observability/redact.js";
 
 /** The resolved topology and behaviour of every agent, for `validate`, secrets redacted. */
@@ -8,7 +9,7 @@ export function describeConfig(config: LoadedConfig): string {
 }
 
 function describeAgent(agent: AgentConfig): string {
-  const { amqp, consumer, lambda, connection } = agent;
+  const { amqp, consumer, delivery, connection } = agent;
   const yesNo = (flag: boolean) => (flag ? "yes" : "no");
   const ms = (value: number) => `${value}ms`;
   const plan = topologyPlan(agent);
@@ -40,17 +41,39 @@ function describeAgent(agent: AgentConfig): string {
       : []),
     `  qos         ${amqp.prefetchCount > 0 ? `prefetch_count ${amqp.prefetchCount}` : "no basic.qos"}${amqp.autoAck ? `; consumer paused while ${amqp.maxBacklog} messages are held` : ""}`,
     `  consume     auto_ack ${yesNo(amqp.autoAck)}, workers ${consumer.workers}, timeout ${ms(consumer.timeoutMs)}, max_rate ${consumer.maxRate > 0 ? `${consumer.maxRate}/s` : "unlimited"}, drain ${ms(consumer.drainTimeoutMs)}${consumer.orderKey ? `, ordered by ${describeOrderKey(agent)}` : ""}`,
-    `  function    ${lambda.functionName} (region ${lambda.region ?? "from the SDK chain"}, endpoint ${lambda.endpoint ?? "default"}, client ${lambda.client}, event ${lambda.eventFormat}, batch ${lambda.batchSize} / ${ms(lambda.batchWindowMs)})`,
-    ...(lambda.filterPatterns
-      ? [`  filter      invoke only messages matching any of ${JSON.stringify(lambda.filterPatterns)}`]
+    ...agent.backends.flatMap(describeBackend),
+    ...(agent.backends.length > 1
+      ? [
+          `  backends    ${delivery.sequential ? "in order, stopping at the first failure (proxy.sequential)" : "in parallel"}; a message succeeds when every backend that wants it succeeded; a retry calls only those that failed`,
+        ]
       : []),
-    `  on failure  ${lambda.maxRetries} retries${retries ? `, then retry queues ${retries}` : ""}, then ${amqp.autoAck && amqp.failurePolicy !== "dead_letter" ? "nothing (auto_ack: the broker already dropped it)" : failure}`,
+    `  on failure  ${delivery.maxRetries} retries${retries ? `, then retry queues ${retries}` : ""}, then ${amqp.autoAck && amqp.failurePolicy !== "dead_letter" ? "nothing (auto_ack: the broker already dropped it)" : failure}`,
     `  breaker     ${breaker.enabled ? `opens after ${breaker.failureThreshold} platform failures in a row or function errors on ${breaker.functionErrorRatio * 100}% of ${breaker.functionErrorMinMessages}+ messages in ${ms(breaker.windowMs)}; probes every ${ms(breaker.probeIntervalMs)} up to ${ms(breaker.maxProbeIntervalMs)}` : "off"}`,
     `  reconnect   ${connection.backoffStrategy}, max_retries ${Number.isFinite(connection.maxRetries) ? connection.maxRetries : "unlimited"} (rounds over ${amqp.urls.length} node(s)), health every ${ms(connection.healthIntervalMs)}`,
   ];
   const warning = startupConfigNotes(agent);
   if (warning) lines.push(`  note        ${warning}`);
   return lines.join("\n");
+}
+
+function describeBackend(backend: BackendConfig): string[] {
+  const ms = (value: number) => `${value}ms`;
+  if (backend.kind === "http") {
+    const { http } = backend;
+    return [
+      `  backend     ${describeHttpBackend(http)}`,
+      ...(http.filterPatterns
+        ? [`  filter      send only messages matching any of ${JSON.stringify(http.filterPatterns)}`]
+        : []),
+    ];
+  }
+  const { lambda } = backend;
+  return [
+    `  function    ${lambda.functionName} (region ${lambda.region ?? "from the SDK chain"}, endpoint ${lambda.endpoint ?? "default"}, client ${lambda.client}, event ${lambda.eventFormat}, batch ${lambda.batchSize} / ${ms(lambda.batchWindowMs)})`,
+    ...(lambda.filterPatterns
+      ? [`  filter      invoke only messages matching any of ${JSON.stringify(lambda.filterPatterns)}`]
+      : []),
+  ];
 }
 
 function describeOrderKey(agent: AgentConfig): string {

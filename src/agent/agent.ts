@@ -21,7 +21,7 @@ import { ConsumerControl } from "../policy/consumer-control.js";
 import { HealthWatch } from "./health-watch.js";
 import { logConnections, logConsuming, logDrainTimeout, reportCircuit } from "./log-lines.js";
 import { buildPipeline, type PipelineParts, pipelineStatus, pipelineWaits } from "./pipeline-parts.js";
-import { startupWarnings } from "./startup-warnings.js";
+import { startupNotes, startupWarnings } from "./startup-warnings.js";
 
 export interface AgentSeams {
   /** Tests: a backend of their own instead of the config's. */
@@ -140,6 +140,7 @@ export class Agent implements ObservedAgent {
     for (const warning of [startupConfigNotes(this.config), ...startupWarnings(this.config)]) {
       if (warning) this.log.warn(warning);
     }
+    for (const note of startupNotes(this.config)) this.log.info(note);
     this.setState("connecting", "connecting to the broker");
     this.connection.start();
     this.health.start();

@@ -1,5 +1,7 @@
 import { brokerAddress, vhostOf } from "../amqp/connect-options.js";
 import type { Backend } from "../backends/backend.js";
+import { createFanOut } from "../backends/fan-out.js";
+import { createHttpBackend } from "../backends/http/index.js";
 import { eventEnvelope } from "../backends/lambda/event-bytes.js";
 import { createLambdaBackend } from "../backends/lambda/lambda-backend.js";
 import type { AgentConfig } from "../config/types.js";
@@ -39,31 +41,47 @@ export interface PipelineWiring {
   backend?: Backend;
 }
 
-/** The lambda backend an agent config names. */
-export function backendOf(config: AgentConfig): Backend {
-  const { lambda, amqp, consumer } = config;
-  return createLambdaBackend({
-    ...lambda,
-    timeoutMs: consumer.timeoutMs,
-    sockets: consumer.workers,
-    envelope: eventEnvelope({
-      queue: amqp.queue,
-      vhost: vhostOf(amqp.urls[0] as string),
-      sourceArn: brokerAddress(amqp.urls[0] as string),
-    }),
+/** The backends an agent config names; several become one fan-out. */
+export function backendOf(config: AgentConfig, env: NodeJS.ProcessEnv = process.env): Backend {
+  const { amqp, consumer, delivery } = config;
+  const members = config.backends.map((entry): Backend => {
+    if (entry.kind === "http") {
+      return createHttpBackend(entry.http, { workers: consumer.workers, env });
+    }
+    return createLambdaBackend({
+      ...entry.lambda,
+      timeoutMs: consumer.timeoutMs,
+      sockets: consumer.workers,
+      envelope: eventEnvelope({
+        queue: amqp.queue,
+        vhost: vhostOf(amqp.urls[0] as string),
+        sourceArn: brokerAddress(amqp.urls[0] as string),
+      }),
+    });
+  });
+  const [only] = members;
+  if (members.length === 1 && only) return only;
+  return createFanOut(members, { sequential: delivery.sequential });
+}
+
+/** Each backend's filter, in order (`undefined`: it wants every message). */
+function filtersOf(config: AgentConfig) {
+  return config.backends.map((entry) => {
+    const patterns = entry.kind === "lambda" ? entry.lambda.filterPatterns : entry.http.filterPatterns;
+    return patterns ? compileFilterPatterns(patterns) : undefined;
   });
 }
 
 /** Builds an agent's message pipeline: intake → scheduler (policy) → backend → settler. */
 export function buildPipeline(wiring: PipelineWiring): PipelineParts {
   const { config, metrics, log, throttle } = wiring;
-  const { consumer, amqp, lambda } = config;
+  const { consumer, amqp } = config;
   const backend = wiring.backend ?? backendOf(config);
   const breaker = new CircuitBreaker(amqp.circuitBreaker, undefined, wiring.onCircuit);
   const limit = new ConcurrencyLimit(consumer.workers);
   const intake = new Intake({
     config,
-    filter: lambda.filterPatterns ? compileFilterPatterns(lambda.filterPatterns) : undefined,
+    filters: filtersOf(config),
     batchSize: backend.batchSize,
     maxRetries: backend.maxRetries,
     log,

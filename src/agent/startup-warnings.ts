@@ -10,12 +10,12 @@ import { DEFAULT_RETRY_BACKOFF } from "../shared/backoff.js";
  */
 export function startupWarnings(config: AgentConfig): string[] {
   const warnings: string[] = [];
-  const { consumer, lambda, amqp } = config;
+  const { consumer, delivery, amqp } = config;
   if (!amqp.autoAck) {
-    const attempts = lambda.maxRetries + 1;
-    const perMessageMs = consumer.timeoutMs * attempts + DEFAULT_RETRY_BACKOFF.maxMs * lambda.maxRetries;
+    const attempts = delivery.maxRetries + 1;
+    const perMessageMs = consumer.timeoutMs * attempts + DEFAULT_RETRY_BACKOFF.maxMs * delivery.maxRetries;
     const window = amqp.prefetchCount;
-    const rounds = Math.ceil(window / Math.max(1, consumer.workers * lambda.batchSize));
+    const rounds = Math.ceil(window / Math.max(1, consumer.workers * delivery.batchSize));
     const worstMs = perMessageMs * rounds;
     if (worstMs > amqp.consumerTimeoutMs) {
       warnings.push(
@@ -28,7 +28,13 @@ export function startupWarnings(config: AgentConfig): string[] {
       `order_key: messages of one key run one at a time, in order; a key whose message is retrying keeps its later messages waiting in the ${amqp.prefetchCount}-message prefetch window. If one key can fill that window, the other keys wait: raise prefetch_count (or use retry_delays, which take a failing message out of its lane). /metrics shows amqp_lambda_agent_order_keys_waiting and amqp_lambda_agent_oldest_wait_seconds`,
     );
   }
+  for (const backend of config.backends) if (backend.kind === "http") warnings.push(...backend.warnings);
   return warnings;
+}
+
+/** What the config holds that has no effect here (KrakenD's response shaping), said once. */
+export function startupNotes(config: AgentConfig): string[] {
+  return config.backends.flatMap((backend) => (backend.kind === "http" ? backend.notes : []));
 }
 
 function seconds(ms: number): string {

@@ -204,7 +204,7 @@ export function startupConfigNotes(config: AgentConfig): string | undefined {
     );
   } else if (prefetchCount !== requestedPrefetchCount && !autoAck) {
     notes.push(
-      `prefetch_count ${requestedPrefetchCount} raised to ${prefetchCount} (batch_size ${config.lambda.batchSize} × workers ${config.consumer.workers}) so batches can fill`,
+      `prefetch_count ${requestedPrefetchCount} raised to ${prefetchCount} (batch_size ${config.delivery.batchSize} × workers ${config.consumer.workers}) so batches can fill`,
     );
   }
   if (autoAck) {

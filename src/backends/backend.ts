@@ -12,6 +12,10 @@ export interface OutgoingMessage {
   readonly id: number;
   readonly message: ConsumeMessage;
   readonly origin: Origin;
+  /** With several backends: the ones (by index) that want it (its filters); `undefined`: all. */
+  readonly backendsWanted?: ReadonlySet<number> | undefined;
+  /** With several backends: the ones (by index) it already succeeded on; a retry calls the others. */
+  readonly backendsDone?: Set<number>;
 }
 
 /**

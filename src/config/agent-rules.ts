@@ -6,19 +6,30 @@ import type { AgentConfig } from "./types.js";
 interface Paths {
   at: string;
   amqpAt: string;
-  lambdaAt: string;
 }
 
 /** Rules that involve more than one field. Each names the field to change. */
 export function checkAgentRules(config: AgentConfig, raw: RawAgent, paths: Paths): void {
-  const { amqp, lambda } = config;
-  const { amqpAt, lambdaAt } = paths;
+  const { amqp } = config;
+  const { amqpAt } = paths;
   const rawAmqp = raw.extra_config["async/amqp"];
-  if (lambda.eventFormat === "body" && lambda.batchSize > 1) {
-    throw new ConfigError(
-      `${lambdaAt}.event_format`,
-      '"body" sends one message body per invocation; use "rmq" with batch_size > 1',
-    );
+  for (const backend of config.backends) {
+    if (backend.kind !== "lambda") continue;
+    const { lambda } = backend;
+    if (lambda.eventFormat === "body" && lambda.batchSize > 1) {
+      throw new ConfigError(
+        `${backend.at}.event_format`,
+        '"body" sends one message body per invocation; use "rmq" with batch_size > 1',
+      );
+    }
+    if (lambda.filterPatterns !== undefined) {
+      try {
+        compileFilterPatterns(lambda.filterPatterns);
+      } catch (error) {
+        if (!(error instanceof FilterPatternError)) throw error;
+        throw new ConfigError(`${backend.at}.filter_patterns${error.path}`, error.detail);
+      }
+    }
   }
   if (rawAmqp.nack_discard && amqp.failurePolicy !== "reject") {
     throw new ConfigError(
@@ -55,14 +66,6 @@ export function checkAgentRules(config: AgentConfig, raw: RawAgent, paths: Paths
         `${amqpAt}.dead_letter_queue`,
         `"${name}" is the queue the agent consumes; dead letters need a queue of their own`,
       );
-    }
-  }
-  if (lambda.filterPatterns !== undefined) {
-    try {
-      compileFilterPatterns(lambda.filterPatterns);
-    } catch (error) {
-      if (!(error instanceof FilterPatternError)) throw error;
-      throw new ConfigError(`${lambdaAt}.filter_patterns${error.path}`, error.detail);
     }
   }
 }

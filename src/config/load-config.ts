@@ -38,10 +38,11 @@ export function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env
   const value = substituteEnv(stripCommentKeys(raw), env);
   const parsed = fileSchema.safeParse(value);
   if (!parsed.success) throw issueToError(parsed.error.issues[0], value);
-  const rootTimeout = resolveRootTimeout(parsed.data.timeout);
-  const agents = parsed.data.async_agent.map((agent, index) =>
-    resolveAgent(agent, `async_agent[${index}]`, rootTimeout),
+  const root = { timeoutMs: resolveRootTimeout(parsed.data.timeout), hosts: parsed.data.host };
+  const resolved = parsed.data.async_agent.map((agent, index) =>
+    resolveAgent(agent, `async_agent[${index}]`, root),
   );
+  const agents = resolved.map((r) => r.config);
   const names = new Set<string>();
   for (const [index, agent] of agents.entries()) {
     if (names.has(agent.name)) {
@@ -52,7 +53,7 @@ export function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env
     }
     names.add(agent.name);
   }
-  const secrets: string[] = [];
+  const secrets: string[] = resolved.flatMap((r) => r.secrets);
   for (const agent of agents) {
     for (const url of agent.amqp.urls) {
       const password = passwordOf(url);

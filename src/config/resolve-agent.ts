@@ -2,6 +2,7 @@ import { ConfigError } from "../errors.js";
 import { checkAgentRules } from "./agent-rules.js";
 import { durationLabel } from "./duration-label.js";
 import { parseOrderKey } from "./order-key-syntax.js";
+import { resolveBackends } from "./resolve-backends.js";
 import type { RawAgent } from "./schema.js";
 import type { AgentConfig, Binding } from "./types.js";
 
@@ -9,13 +10,21 @@ import type { AgentConfig, Binding } from "./types.js";
 const MAX_PREFETCH = 65_535;
 
 /** One raw agent (schema-checked) → a fully defaulted `AgentConfig`; cross-field rules throw `ConfigError`. */
-export function resolveAgent(raw: RawAgent, at: string, rootTimeoutMs: number): AgentConfig {
+export function resolveAgent(
+  raw: RawAgent,
+  at: string,
+  root: { timeoutMs: number; hosts: readonly string[] },
+): { config: AgentConfig; secrets: string[] } {
   const amqp = raw.extra_config["async/amqp"];
   const amqpAt = `${at}.extra_config["async/amqp"]`;
-  const { lambda, lambdaAt } = lambdaOf(raw, at);
+  const consumerTimeoutMs = raw.consumer.timeout ?? root.timeoutMs;
+  const { backends, delivery, secrets } = resolveBackends(raw, at, {
+    rootHosts: root.hosts,
+    consumerTimeoutMs,
+  });
   const workers = raw.consumer.workers;
   const failurePolicy = amqp.failure_policy ?? (amqp.nack_discard ? "reject" : "dead_letter");
-  const batchFill = Math.min(MAX_PREFETCH, lambda.batch_size * workers);
+  const batchFill = Math.min(MAX_PREFETCH, delivery.batchSize * workers);
   const maxBacklog = Math.min(
     MAX_PREFETCH,
     amqp.max_backlog ?? Math.max(amqp.prefetch_count, 2 * batchFill, 100),
@@ -32,22 +41,14 @@ export function resolveAgent(raw: RawAgent, at: string, rootTimeoutMs: number): 
     },
     consumer: {
       workers,
-      timeoutMs: raw.consumer.timeout ?? rootTimeoutMs,
+      timeoutMs: consumerTimeoutMs,
       maxRate: Math.max(raw.consumer.max_rate, 0),
       drainTimeoutMs: raw.consumer.drain_timeout,
       orderKey,
     },
-    lambda: {
-      functionName: lambda.function_name,
-      region: lambda.region,
-      endpoint: lambda.endpoint,
-      maxRetries: lambda.max_retries,
-      batchSize: lambda.batch_size,
-      batchWindowMs: lambda.batch_window,
-      eventFormat: lambda.event_format,
-      filterPatterns: lambda.filter_patterns,
-      client: lambda.client,
-    },
+    lambda: backends.find((b) => b.kind === "lambda")?.lambda,
+    backends,
+    delivery,
     amqp: {
       urls,
       queue: amqp.name,
@@ -108,29 +109,8 @@ export function resolveAgent(raw: RawAgent, at: string, rootTimeoutMs: number): 
       },
     },
   };
-  checkAgentRules(config, raw, { at, amqpAt, lambdaAt });
-  return config;
-}
-
-function lambdaOf(raw: RawAgent, at: string) {
-  const lambdas = raw.backend.flatMap((entry, index) => {
-    const lambda = entry.extra_config?.["backend/lambda"];
-    return lambda ? [{ lambda, index }] : [];
-  });
-  const first = lambdas[0];
-  if (!first) {
-    throw new ConfigError(
-      `${at}.backend`,
-      'no backend has extra_config["backend/lambda"]; add one with "function_name"',
-    );
-  }
-  if (lambdas.length > 1) {
-    throw new ConfigError(
-      `${at}.backend[${lambdas[1]?.index}]`,
-      'only one backend per agent may have "backend/lambda"',
-    );
-  }
-  return { lambda: first.lambda, lambdaAt: `${at}.backend[${first.index}].extra_config["backend/lambda"]` };
+  checkAgentRules(config, raw, { at, amqpAt });
+  return { config, secrets };
 }
 
 /** `consumer.topic` is the first binding (KrakenD), except on a headers exchange; then `bindings`. */

@@ -17,10 +17,15 @@ export const agentSchema = z.looseObject({
   connection: connectionSchema.prefault({}),
   consumer: consumerSchema,
   backend: z.array(backendEntrySchema, {
-    error: 'expected a list of backends, one with extra_config["backend/lambda"]',
+    error:
+      'expected a list of backends: extra_config["backend/lambda"] for a Lambda function, "host" and "url_pattern" for an HTTP endpoint',
   }),
   extra_config: z.looseObject(
-    { "async/amqp": amqpSchema },
+    {
+      "async/amqp": amqpSchema,
+      // KrakenD's: several backends called in order, stopping at the first failure.
+      proxy: z.looseObject({ sequential: z.boolean().optional() }).optional(),
+    },
     { error: 'expected an object holding "async/amqp"' },
   ),
 });
@@ -54,6 +59,12 @@ export const fileSchema = z.looseObject({
   amqp_lambda_agent: agentOptionsSchema.prefault({}),
   // KrakenD's service timeout, the default of every consumer.timeout.
   timeout: z.unknown().optional(),
+  // KrakenD's default hosts of a backend that lists none.
+  host: z
+    .array(z.string({ error: 'expected a base URL such as "http://127.0.0.1:8080"' }), {
+      error: 'expected a list of base URLs such as ["http://127.0.0.1:8080"]',
+    })
+    .default([]),
 });
 
 export type RawFile = z.output<typeof fileSchema>;

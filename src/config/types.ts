@@ -1,3 +1,4 @@
+import type { HttpBackendConfig } from "./http-backend-types.js";
 import type {
   BACKOFF_STRATEGIES,
   EVENT_FORMATS,
@@ -54,6 +55,25 @@ export interface CircuitBreakerConfig {
   maxProbeIntervalMs: number;
 }
 
+/** `backend/lambda`: one Lambda function. */
+export interface LambdaSettings {
+  functionName: string;
+  region: string | undefined;
+  endpoint: string | undefined;
+  maxRetries: number;
+  batchSize: number;
+  batchWindowMs: number;
+  eventFormat: EventFormat;
+  /** Validated event patterns; `undefined`: every message is invoked. */
+  filterPatterns: unknown[] | undefined;
+  client: InvokeClient;
+}
+
+/** One backend entry of an agent: a Lambda function, or an HTTP endpoint. */
+export type BackendConfig =
+  | { kind: "lambda"; at: string; lambda: LambdaSettings }
+  | { kind: "http"; at: string; http: HttpBackendConfig; notes: string[]; warnings: string[] };
+
 /** One agent, fully defaulted and validated. Durations are milliseconds. */
 export interface AgentConfig {
   name: string;
@@ -71,17 +91,18 @@ export interface AgentConfig {
     drainTimeoutMs: number;
     orderKey: OrderKey | undefined;
   };
-  lambda: {
-    functionName: string;
-    region: string | undefined;
-    endpoint: string | undefined;
-    maxRetries: number;
+  /** The first Lambda backend, if the agent has one. */
+  lambda: LambdaSettings | undefined;
+  /** Every backend, in the file's order: a message succeeds when every one that wants it succeeded. */
+  backends: BackendConfig[];
+  /** What the pipeline takes from the backends: batches (one backend only) and in-process retries. */
+  delivery: {
     batchSize: number;
     batchWindowMs: number;
-    eventFormat: EventFormat;
-    /** Validated event patterns; `undefined`: every message is invoked. */
-    filterPatterns: unknown[] | undefined;
-    client: InvokeClient;
+    /** The largest `max_retries` of the backends. */
+    maxRetries: number;
+    /** `proxy.sequential`: several backends called in order, stopping at the first failure. */
+    sequential: boolean;
   };
   amqp: {
     /** Every node's URL, in the order given; the first names the event source. */

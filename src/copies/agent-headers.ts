@@ -21,6 +21,8 @@ export const AGENT_HEADERS = {
   setAside: "x-agent-set-aside",
   /** Attempts charged in the current round, carried by a set-aside copy. */
   roundAttempts: "x-agent-round-attempts",
+  /** With several backends: those (by index) a retry copy already succeeded on. */
+  backendsDone: "x-agent-backends-done",
   /** Put back by `redrive`: its failures are not fresh evidence for the circuit breaker. */
   redriven: "x-agent-redriven",
   /** Original headers left out of a copy (too deep or too large to publish), and why. */

@@ -73,6 +73,8 @@ const REDRIVE_REMOVES = new Set<string>([
   AGENT_HEADERS.retryCount,
   AGENT_HEADERS.setAside,
   AGENT_HEADERS.roundAttempts,
+  // Every backend is called again.
+  AGENT_HEADERS.backendsDone,
 ]);
 
 /**

@@ -53,13 +53,14 @@ export function retryState(
 /** The copy that goes to a retry queue: one more round, where it came from, attempts so far. */
 export function retryOptions(
   message: ConsumeMessage,
-  context: { round: number; origin: Origin; attempts: number },
+  context: { round: number; origin: Origin; attempts: number; backendsDone?: ReadonlySet<number> },
 ): Options.Publish {
   const options = copyOptions(message, {
     [AGENT_HEADERS.retryCount]: context.round,
     [AGENT_HEADERS.exchange]: context.origin.exchange,
     [AGENT_HEADERS.routingKey]: context.origin.routingKey,
     [AGENT_HEADERS.attempts]: context.attempts,
+    ...doneHeader(context.backendsDone),
   });
   // A new round starts with no attempts charged.
   delete options.headers?.[AGENT_HEADERS.setAside];
@@ -73,10 +74,11 @@ export function retryOptions(
  */
 export function setAsideOptions(
   message: ConsumeMessage,
-  context: { retry: RetryState; origin: Origin; roundAttempts: number },
+  context: { retry: RetryState; origin: Origin; roundAttempts: number; backendsDone?: ReadonlySet<number> },
 ): Options.Publish {
   const { retry, origin, roundAttempts } = context;
   const added: Record<string, unknown> = {
+    ...doneHeader(context.backendsDone),
     [AGENT_HEADERS.setAside]: retry.setAside + 1,
     [AGENT_HEADERS.exchange]: origin.exchange,
     [AGENT_HEADERS.routingKey]: origin.routingKey,
@@ -93,4 +95,32 @@ function wholeNumber(value: unknown): number {
 
 function isName(value: unknown): value is string {
   return typeof value === "string" && Buffer.byteLength(value) <= MAX_NAME_BYTES;
+}
+
+function doneHeader(done: ReadonlySet<number> | undefined): Record<string, unknown> {
+  return done && done.size > 0 ? { [AGENT_HEADERS.backendsDone]: [...done].sort((a, b) => a - b) } : {};
+}
+
+/**
+ * The backends (by index, below `count`) a copy back from the agent's own retry or set-aside queue
+ * already succeeded on. Trusted only when its `x-death` names one of those queues: a publisher can
+ * forge headers, and may shorten a schedule, never skip work.
+ */
+export function backendsDoneOf(message: ConsumeMessage, queue: string, count: number): Set<number> {
+  const headers = message.properties.headers;
+  const done = ownHeader(headers, AGENT_HEADERS.backendsDone);
+  const deaths = ownHeader(headers, "x-death");
+  const own = `${queue}.retry.`;
+  const fromOwnQueue =
+    Array.isArray(deaths) &&
+    deaths.some((death) => {
+      const name = isPlainRecord(death) ? death.queue : undefined;
+      return typeof name === "string" && name.startsWith(own);
+    });
+  if (!fromOwnQueue || !Array.isArray(done)) return new Set();
+  return new Set(done.filter((i): i is number => Number.isInteger(i) && i >= 0 && i < count));
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -47,6 +47,9 @@ export class HeldMessage implements OutgoingMessage {
   probedAt = Number.NEGATIVE_INFINITY;
   /** Probes it failed while held (a lane's head is probed again; others are set aside). */
   probeFailures = 0;
+  /** With several backends: those that want it (undefined: all), and those it succeeded on. */
+  backendsWanted: ReadonlySet<number> | undefined;
+  readonly backendsDone = new Set<number>();
   private current: Phase = "waiting";
 
   constructor(

@@ -1,7 +1,7 @@
 import type { ConsumeMessage } from "amqplib";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
 import type { AgentConfig } from "../config/types.js";
-import { retryState } from "../copies/retry-route.js";
+import { backendsDoneOf, retryState } from "../copies/retry-route.js";
 import { toError } from "../errors.js";
 import type { MessageFilter } from "../filter/index.js";
 import type { Logger } from "../observability/logger.js";
@@ -12,7 +12,8 @@ import { orderLane } from "./order-key.js";
 
 export interface IntakeOptions {
   config: AgentConfig;
-  filter: MessageFilter | undefined;
+  /** One per backend, in order; `undefined`: that backend wants every message. */
+  filters: ReadonlyArray<MessageFilter | undefined>;
   /** The largest batch a message may join (the backend's `batch_size`). */
   batchSize: number;
   /** The backend's `max_retries`: a set-aside copy's attempts are clamped to it. */
@@ -30,7 +31,7 @@ export class Intake {
   constructor(private readonly options: IntakeOptions) {}
 
   admit(message: ConsumeMessage, session: ConsumerSession): { held: HeldMessage; filtered: boolean } {
-    const { config, filter, log } = this.options;
+    const { config, filters, log } = this.options;
     const { amqp, consumer } = config;
     const retry = retryState(message, amqp.retrySteps.length, this.options.maxRetries);
     const origin = retry.origin ?? {
@@ -39,9 +40,15 @@ export class Intake {
     };
     const body = new MessageBody(message.content);
     let lane: string | undefined;
-    let filtered = false;
+    let wanted: Set<number> | undefined;
     try {
-      if (filter) filtered = !filter.matches(filterInput(message, origin, body, filter.readsData));
+      if (filters.some((filter) => filter !== undefined)) {
+        wanted = new Set();
+        for (const [index, filter] of filters.entries()) {
+          if (!filter || filter.matches(filterInput(message, origin, body, filter.readsData)))
+            wanted.add(index);
+        }
+      }
       if (consumer.orderKey) lane = orderLane(consumer.orderKey, message, origin, body);
     } catch (thrown) {
       // Not expected (both are total); the message is still invoked.
@@ -49,6 +56,10 @@ export class Intake {
     }
     const receivedAt = this.options.now ? this.options.now() : performance.now();
     const held = new HeldMessage({ message, session, receivedAt }, retry, lane, this.options.batchSize);
-    return { held, filtered };
+    if (filters.length > 1) {
+      held.backendsWanted = wanted;
+      for (const index of backendsDoneOf(message, amqp.queue, filters.length)) held.backendsDone.add(index);
+    }
+    return { held, filtered: wanted?.size === 0 };
   }
 }

@@ -167,13 +167,19 @@ export class Settler {
           retry: held.retry,
           origin: held.origin,
           roundAttempts: held.attempts,
+          backendsDone: held.backendsDone,
         }),
         what: `set aside behind the queue's tail (through ${route.queue}) after a failed probe`,
       };
     }
     return {
       routingKey: step.step.routingKey,
-      options: retryOptions(held.message, { round: step.round, origin: held.origin, attempts }),
+      options: retryOptions(held.message, {
+        round: step.round,
+        origin: held.origin,
+        attempts,
+        backendsDone: held.backendsDone,
+      }),
       what: `sent to ${step.step.queue} (retry ${step.round} of ${amqp.retrySteps.length})`,
     };
   }

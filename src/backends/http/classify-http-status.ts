@@ -24,16 +24,18 @@ export function isSuccessStatus(status: number, rule: SuccessStatus): boolean {
  * | 408                        | network          | systemic  | the server gave up waiting for the request (an   |
  * |                            |                  |           | idle keep-alive connection): the transport's     |
  * | 429                        | throttled        | systemic  | the server asks to slow down (Retry-After)       |
- * | other 4xx: 400, 409, 410,  | bad_message      | message   | the server refused this message (malformed,      |
+ * | other 4xx: 400, 409, 410,  | function_error   | ambiguous | the server refused this message (malformed,      |
  * | 413, 415, 422, 431, ...    |                  |           | conflicting, gone, too large, of a wrong type):  |
- * |                            |                  |           | sending it again cannot help                     |
+ * |                            |                  |           | its own failure: retried (`max_retries`), then   |
+ * |                            |                  |           | the failure policy, as a Lambda function error;  |
+ * |                            |                  |           | on half of 10+ messages it opens the breaker     |
  * | 5xx                        | server_error     | systemic  | the server failed (Retry-After honoured)         |
  * | 1xx, 600 and more          | server_error     | systemic  | not a final status a conforming server sends     |
  *
  * With no response at all (`noResponseFailure` in `http-failure.ts`): refused or reset connections,
  * DNS and TLS errors, proxy failures → `network`; credentials the signer could not get →
- * `credentials`; the request's own timeout → `timeout`, which `failureScope` charges as the Lambda
- * path's: one attempt of the message, systemic when it hits many messages at once.
+ * `credentials`; the request's own timeout → `network` (errorType `HttpTimeout`): the platform's,
+ * never charged to the message.
  */
 export function failureKindOfStatus(status: number): FailureKind {
   if (status >= 200 && status < 300) return "invalid_response";
@@ -51,6 +53,6 @@ export function failureKindOfStatus(status: number): FailureKind {
     case 429:
       return "throttled";
   }
-  if (status >= 400 && status < 500) return "bad_message";
+  if (status >= 400 && status < 500) return "function_error";
   return "server_error";
 }

@@ -57,7 +57,7 @@ export type NoResponse =
   | { cause: "error"; error: Error };
 
 /**
- * A request without a response: its own timeout → `timeout`; credentials that could not be had →
+ * A request without a response: its own timeout → `network` (the platform's); credentials that could not be had →
  * `credentials`; anything else (refused or reset connections, DNS, TLS, the proxy, the backend being
  * closed) → `network`, typed by the socket's error code where there is one.
  */
@@ -65,7 +65,7 @@ export function noResponseFailure(what: NoResponse, request: string, durationMs:
   switch (what.cause) {
     case "timeout":
       return {
-        kind: "timeout",
+        kind: "network",
         errorType: "HttpTimeout",
         message: `${request} did not complete within ${what.timeoutMs} ms; its connection was closed`,
         durationMs,

@@ -239,10 +239,17 @@ describe("resolveConfig rejects bad input with the JSON path and the expected fo
     );
   });
 
-  it("no lambda backend at all", () => {
+  it("no backend at all", () => {
     assert.match(
-      errorOf(file(seedAgent({ agent: { backend: [{ host: ["x"] }] } }))).message,
-      /async_agent\[0\]\.backend: no backend has extra_config\["backend\/lambda"\]/,
+      errorOf(file(seedAgent({ agent: { backend: [] } }))).message,
+      /async_agent\[0\]\.backend: lists no backend; add one with extra_config\["backend\/lambda"\]/,
+    );
+  });
+
+  it("a backend without backend/lambda is an HTTP backend: its url_pattern is required", () => {
+    assert.match(
+      errorOf(file(seedAgent({ agent: { backend: [{ host: ["http://127.0.0.1:8080"] }] } }))).message,
+      /async_agent\[0\]\.backend\[0\]\.url_pattern/,
     );
   });
 

@@ -25,8 +25,8 @@ describe("the status → class table", () => {
         400, 402, 406, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 425, 426, 428, 431, 451,
         499,
       ],
-      "bad_message",
-      "message",
+      "function_error",
+      "ambiguous",
     ],
     [[500, 501, 502, 503, 504, 505, 511, 599], "server_error", "systemic"],
     [[100, 101, 199, 600, 999], "server_error", "systemic"],
@@ -65,7 +65,7 @@ describe("statusFailure", () => {
     assert.deepEqual(
       { ...failure, message: undefined },
       {
-        kind: "bad_message",
+        kind: "function_error",
         errorType: "HttpStatus422",
         message: undefined,
         durationMs: 12,

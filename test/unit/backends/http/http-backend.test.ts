@@ -35,11 +35,11 @@ describe("HTTP backend against a stub server", () => {
   it("classifies every status class by the table, and never follows a redirect", async () => {
     const backend = httpBackend({ host: [stub.url] });
     const expected: Array<[number, string, string]> = [
-      [400, "bad_message", "message"],
-      [409, "bad_message", "message"],
-      [410, "bad_message", "message"],
-      [413, "bad_message", "message"],
-      [422, "bad_message", "message"],
+      [400, "function_error", "ambiguous"],
+      [409, "function_error", "ambiguous"],
+      [410, "function_error", "ambiguous"],
+      [413, "function_error", "ambiguous"],
+      [422, "function_error", "ambiguous"],
       [401, "access_denied", "systemic"],
       [403, "access_denied", "systemic"],
       [404, "not_found", "systemic"],
@@ -271,8 +271,8 @@ describe("HTTP backend against a stub server", () => {
         const started = performance.now();
         const { outcome, call } = await sendOne(backend);
         const hung = failureOf(outcome);
-        assert.deepEqual([hung.failure.kind, hung.failure.errorType], ["timeout", "HttpTimeout"]);
-        assert.equal(hung.scope, "ambiguous");
+        assert.deepEqual([hung.failure.kind, hung.failure.errorType], ["network", "HttpTimeout"]);
+        assert.equal(hung.scope, "systemic", "a timeout is the platform's (issue 19): never charged");
         assert.ok((call.durationMs ?? 0) >= 290, `timed out after ${call.durationMs} ms`);
         assert.ok(performance.now() - started < 5_000);
       },
