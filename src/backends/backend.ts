@@ -122,6 +122,11 @@ export interface Backend {
   readonly maxBatchBytes: number;
   sizeOf(message: OutgoingMessage): number;
   send(batch: readonly OutgoingMessage[], extras?: SendExtras): Promise<SendReport>;
+  /**
+   * The message is no longer held by this delivery (acked, rejected, handed back, its copy
+   * confirmed, its channel lost): what the backend keeps for it may go (an uploaded payload).
+   */
+  released?(message: OutgoingMessage): void;
   /** Releases sockets; later calls fail as `network`. */
   close(): void;
 }

@@ -82,6 +82,9 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
       }
       return { results, call: mergeCalls(calls) };
     },
+    released(out) {
+      for (const member of members) member.released?.(out);
+    },
     close() {
       for (const member of members) member.close();
     },

@@ -1,4 +1,4 @@
-import type { Failure } from "../backends/backend.js";
+import type { Backend, Failure } from "../backends/backend.js";
 import { toError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
@@ -17,6 +17,8 @@ export interface CallContext {
 
 export interface FatesOptions {
   held: HeldMessages;
+  /** Told when a message is no longer held (what it keeps for the message may go). */
+  backend: Pick<Backend, "released">;
   policy: Policy;
   breaker: CircuitBreaker;
   settler: Settler;
@@ -89,6 +91,7 @@ export class Fates {
       )
       .finally(() => {
         this.options.held.finish(held);
+        this.options.backend.released?.(held);
         this.options.onDone();
       });
   }
