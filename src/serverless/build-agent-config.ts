@@ -1,6 +1,7 @@
 import { agentName, collectAmqpEvents } from "./collect-events.js";
 import { RESERVED_KEYS, splitEventFields } from "./event-fields.js";
 import { consumerTimeout } from "./function-timeout.js";
+import { httpBackendEntry } from "./http-target.js";
 import type { PluginOptions } from "./plugin-options.js";
 import type { AmqpEvent, ServerlessLike } from "./serverless-types.js";
 
@@ -40,8 +41,14 @@ export function buildAgentConfig(
         throw new Error(`${event.path}.${key}: set by the plugin from the function; remove it`);
       }
     }
-    const sections = splitEventFields(event.fields);
+    const { http, ...fields } = event.fields;
+    const sections = splitEventFields(fields);
     const host = target.host ?? sections.amqp.host ?? options.host;
+    if (http !== undefined) {
+      const [field] = Object.keys(sections.lambda);
+      if (field)
+        throw new Error(`${event.path}.${field}: a Lambda field; with an http target, set it under http`);
+    }
     const lambda: Record<string, unknown> = {
       function_name: serverless.service.getFunction(event.functionKey).name ?? event.functionKey,
       ...(region ? { region } : {}),
@@ -56,7 +63,11 @@ export function buildAgentConfig(
         sections.consumer.timeout === undefined
           ? { ...sections.consumer, timeout: consumerTimeout(serverless, event.functionKey) }
           : sections.consumer,
-      backend: [{ extra_config: { "backend/lambda": lambda } }],
+      backend: [
+        http === undefined
+          ? { extra_config: { "backend/lambda": lambda } }
+          : httpBackendEntry(http, event.path),
+      ],
       extra_config: { "async/amqp": { ...sections.amqp, ...(host === undefined ? {} : { host }) } },
     };
   });

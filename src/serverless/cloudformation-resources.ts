@@ -23,8 +23,10 @@ export interface DeployInput {
   options: PluginOptions;
   /** The container's agent config (broker URL as a placeholder). */
   config: AgentFile;
-  /** Logical ids of the Lambda functions that have `amqp` events. */
+  /** Logical ids of the Lambda functions invoked by `amqp` events. */
   functionLogicalIds: string[];
+  /** Logical ids of the functions whose URL an `amqp` event's `http` target calls signed for Lambda. */
+  functionUrlLogicalIds?: string[];
   /** `<service>-<stage>`: the `Service` dimension of the agent's EMF metrics. */
   metricsService: string;
 }
@@ -39,6 +41,7 @@ export function deployResources({
   options,
   config,
   functionLogicalIds,
+  functionUrlLogicalIds = [],
   metricsService,
 }: DeployInput): Record<string, unknown> {
   const brokerUrlSecret = required(options, "brokerUrlSecret");
@@ -78,7 +81,9 @@ export function deployResources({
       Type: "AWS::IAM::Role",
       Properties: {
         AssumeRolePolicyDocument: ecsTasksTrust,
-        Policies: [policy("invoke-amqp-functions", invokeStatements(functionLogicalIds))],
+        Policies: [
+          policy("invoke-amqp-functions", invokeStatements(functionLogicalIds, functionUrlLogicalIds)),
+        ],
       },
     },
     [LOGICAL_IDS.taskDefinition]: {

@@ -12,6 +12,7 @@ import { type AgentFile, buildAgentConfig, type GeneratedConfig, type Target } f
 import { deployResources } from "./cloudformation-resources.js";
 import { collectAmqpEvents, functionsWithAmqpEvents } from "./collect-events.js";
 import { checkPassphrases } from "./container-secrets.js";
+import { signsForLambda } from "./http-target.js";
 import { OfflineAgent } from "./offline-agent.js";
 import { offlineEnabled, type PluginOptions, readPluginOptions } from "./plugin-options.js";
 import { redactAgentFile } from "./redact-config.js";
@@ -64,13 +65,18 @@ export function compileDeployResources(serverless: ServerlessLike): string[] {
   const template = serverless.service.provider.compiledCloudFormationTemplate;
   if (!template) throw new Error("no compiled CloudFormation template; is the provider aws?");
   const naming = serverless.getProvider?.("aws").naming;
-  const functionLogicalIds = functionsWithAmqpEvents(events).map((key) =>
-    naming ? naming.getLambdaLogicalId(key) : `${key}LambdaFunction`,
+  const logicalId = (key: string) => (naming ? naming.getLambdaLogicalId(key) : `${key}LambdaFunction`);
+  const functionLogicalIds = functionsWithAmqpEvents(events.filter((e) => e.fields.http === undefined)).map(
+    logicalId,
   );
+  const functionUrlLogicalIds = functionsWithAmqpEvents(
+    events.filter((e) => signsForLambda(e.fields.http)),
+  ).map(logicalId);
   const resources = deployResources({
     options,
     config: file,
     functionLogicalIds,
+    functionUrlLogicalIds,
     metricsService: metricsService(serverless),
   });
   Object.assign(template.Resources, resources);

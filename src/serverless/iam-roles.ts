@@ -54,13 +54,29 @@ export function executionStatements(
   return [...statements, ...secretStatements];
 }
 
-/** The task role: `lambda:InvokeFunction` on the functions with `amqp` events, nothing else. */
-export function invokeStatements(functionLogicalIds: readonly string[]): IamStatement[] {
-  return [
-    {
+/**
+ * The task role: `lambda:InvokeFunction` on the functions `amqp` events invoke, and
+ * `lambda:InvokeFunctionUrl` on those whose URL an `http` target calls signed for Lambda; nothing else.
+ */
+export function invokeStatements(
+  functionLogicalIds: readonly string[],
+  functionUrlLogicalIds: readonly string[] = [],
+): IamStatement[] {
+  const arns = (ids: readonly string[]) => ids.map((id) => ({ "Fn::GetAtt": [id, "Arn"] }));
+  const statements: IamStatement[] = [];
+  if (functionLogicalIds.length > 0) {
+    statements.push({
       Effect: "Allow",
       Action: ["lambda:InvokeFunction"],
-      Resource: functionLogicalIds.map((id) => ({ "Fn::GetAtt": [id, "Arn"] })),
-    },
-  ];
+      Resource: arns(functionLogicalIds),
+    });
+  }
+  if (functionUrlLogicalIds.length > 0) {
+    statements.push({
+      Effect: "Allow",
+      Action: ["lambda:InvokeFunctionUrl"],
+      Resource: arns(functionUrlLogicalIds),
+    });
+  }
+  return statements;
 }
