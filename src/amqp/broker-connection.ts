@@ -3,6 +3,7 @@ import amqplib, { type ChannelModel } from "amqplib";
 import type { AgentConfig } from "../config/types.js";
 import { AgentError, toError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import { coalesceWrites } from "./coalesce-writes.js";
 import { nodeAddress, socketOptions, type TlsMaterial } from "./connect-options.js";
 import { ConsumerSession, type SessionEvents } from "./consumer-session.js";
 import { HostRotation } from "./host-rotation.js";
@@ -159,6 +160,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
       this.logAttempt(node, error);
       return error;
     }
+    coalesceWrites(model);
     model.on("error", (error: Error) => this.log.warn({ err: error, node }, `connection error on ${node}`));
     this.blockedReason = undefined;
     model.on("blocked", (reason: string) => {
