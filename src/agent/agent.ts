@@ -3,8 +3,6 @@ import { BrokerConnection } from "../amqp/broker-connection.js";
 import type { TlsMaterial } from "../amqp/connect-options.js";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
 import { Publisher } from "../amqp/publisher.js";
-import { startupConfigNotes } from "../amqp/topology.js";
-import type { Backend } from "../backends/backend.js";
 import type { AgentConfig } from "../config/types.js";
 import { type AgentError, toError } from "../errors.js";
 import {
@@ -19,14 +17,15 @@ import type { AgentMetrics, Metrics } from "../observability/metrics.js";
 import type { CircuitTransition } from "../policy/circuit-breaker.js";
 import { ConsumerControl } from "../policy/consumer-control.js";
 import { HealthWatch } from "./health-watch.js";
-import { logConnections, logConsuming, logDrainTimeout, reportCircuit } from "./log-lines.js";
-import { buildPipeline, type PipelineParts, pipelineStatus, pipelineWaits } from "./pipeline-parts.js";
-import { startupNotes, startupWarnings } from "./startup-warnings.js";
-
-export interface AgentSeams {
-  /** Tests: a backend of their own instead of the config's. */
-  backend?: Backend;
-}
+import { logConnections, logConsuming, logDrainTimeout, logStartup, reportCircuit } from "./log-lines.js";
+import {
+  type AgentSeams,
+  backendOf,
+  buildPipeline,
+  type PipelineParts,
+  pipelineStatus,
+  pipelineWaits,
+} from "./pipeline-parts.js";
 
 /**
  * One async agent: consumes its queue and sends the messages to its backend. Lifecycle:
@@ -56,7 +55,8 @@ export class Agent implements ObservedAgent {
     tls: TlsMaterial,
     seams: AgentSeams = {},
   ) {
-    this.metrics = registry.forAgent(config.name);
+    const backend = seams.backend ?? backendOf(config);
+    this.metrics = registry.forAgent(config.name, backend.labels ?? [backend.label]);
     this.failed = new Promise((resolve) => {
       this.failure = resolve;
     });
@@ -75,7 +75,7 @@ export class Agent implements ObservedAgent {
       onCircuit: (transition) => this.onCircuit(transition),
       onHeldChange: (held) => this.control.heldChanged(held),
       onProbeStarved: () => this.control.probeStarved(),
-      backend: seams.backend,
+      backend,
     });
     const { scheduler, breaker, limit } = this.parts;
     this.metrics.concurrencyLimit.set(limit.limit);
@@ -137,10 +137,7 @@ export class Agent implements ObservedAgent {
 
   start(): void {
     if (this.state !== "idle") throw new Error(`agent ${this.name} cannot start from state ${this.state}`);
-    for (const warning of [startupConfigNotes(this.config), ...startupWarnings(this.config)]) {
-      if (warning) this.log.warn(warning);
-    }
-    for (const note of startupNotes(this.config)) this.log.info(note);
+    logStartup(this.config, this.log);
     this.setState("connecting", "connecting to the broker");
     this.connection.start();
     this.health.start();

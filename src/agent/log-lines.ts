@@ -1,11 +1,13 @@
 import type { BrokerConnection } from "../amqp/broker-connection.js";
 import { nodeAddress } from "../amqp/connect-options.js";
 import type { Publisher } from "../amqp/publisher.js";
+import { startupConfigNotes } from "../amqp/topology.js";
 import type { AgentConfig } from "../config/types.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import { CIRCUIT_STATES, type CircuitTransition } from "../policy/circuit-breaker.js";
+import { startupNotes, startupWarnings } from "./startup-warnings.js";
 
 /** Metrics and log lines of a circuit-breaker transition. */
 export function reportCircuit(
@@ -101,4 +103,11 @@ export function logDrainTimeout(
       ? `drain timeout: ${left} auto_ack message(s) unfinished; the broker no longer has them: they are lost`
       : `drain timeout: closing with ${left} message(s) unsettled; the broker redelivers them`,
   );
+}
+
+/** Said once at start-up: settings that work but can bite, and fields that have no effect here. */
+export function logStartup(config: AgentConfig, log: Logger): void {
+  for (const warning of [startupConfigNotes(config), ...startupWarnings(config)])
+    if (warning) log.warn(warning);
+  for (const note of startupNotes(config)) log.info(note);
 }

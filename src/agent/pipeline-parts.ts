@@ -19,6 +19,11 @@ import { policyOf } from "../policy/decide.js";
 import { RateLimiter } from "../policy/rate-limiter.js";
 import { retryDelayMs } from "../shared/backoff.js";
 
+export interface AgentSeams {
+  /** Tests: a backend of their own instead of the config's. */
+  backend?: Backend;
+}
+
 export interface PipelineParts {
   backend: Backend;
   breaker: CircuitBreaker;

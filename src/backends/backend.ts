@@ -92,12 +92,16 @@ export interface CallReport {
   durationMs: number | undefined;
   /** A `Retry-After` the platform asked for (throttling), in milliseconds. */
   retryAfterMs?: number;
+  /** Which backend made the call, when the backend sending is several (`Backend.label` of the one). */
+  backend?: string;
 }
 
 export interface SendReport {
   /** One outcome per message sent, by `OutgoingMessage.id`. */
   results: Map<number, MessageOutcome>;
   call: CallReport | undefined;
+  /** Several backends: every call made, each with its `backend` (metrics count them all). */
+  calls?: CallReport[];
 }
 
 /** What the pipeline adds to a call (the tracing feature's headers). */
@@ -113,6 +117,8 @@ export interface SendExtras {
 export interface Backend {
   /** The metrics label: the function name, or `METHOD host+url_pattern` with credentials masked. */
   readonly label: string;
+  /** Every label calls may report (several backends: each one's). */
+  readonly labels?: readonly string[];
   /** Most messages per call (`batch_size`), and the longest wait to fill a batch (`batch_window`). */
   readonly batchSize: number;
   readonly batchWindowMs: number;

@@ -34,7 +34,7 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
     let response: MessageOutcome | undefined;
     const call = async ({ backend, index }: (typeof targets)[number]) => {
       const report = await backend.send([out], extras);
-      if (report.call) calls.push(report.call);
+      if (report.call) calls.push({ ...report.call, backend: backend.label });
       const outcome = report.results.get(out.id);
       if (outcome?.kind === "succeeded") {
         done.add(index);
@@ -67,6 +67,7 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
 
   return {
     label,
+    labels: members.map((m) => m.label),
     batchSize: 1,
     batchWindowMs: 0,
     maxRetries: Math.max(...members.map((m) => m.maxRetries)),
@@ -80,7 +81,7 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
         results.set(out.id, one.outcome);
         calls.push(...one.calls);
       }
-      return { results, call: mergeCalls(calls) };
+      return { results, call: mergeCalls(calls), calls };
     },
     released(out) {
       for (const member of members) member.released?.(out);

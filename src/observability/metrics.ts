@@ -43,7 +43,7 @@ export class Metrics {
   readonly returned: Counter<Labels>;
   readonly unsettled: Counter<Labels>;
   readonly lost: Counter<Labels>;
-  readonly invocations: Counter<"agent" | "outcome">;
+  readonly invocations: Counter<"agent" | "backend" | "outcome">;
   readonly invocationDuration: Histogram<Labels>;
   readonly held: Gauge<Labels>;
   readonly inFlight: Gauge<Labels>;
@@ -114,8 +114,8 @@ export class Metrics {
     );
     this.invocations = new Counter({
       name: "amqp_lambda_agent_invocations_total",
-      help: "Lambda invocations by outcome",
-      labelNames: ["agent", "outcome"],
+      help: "Backend calls (Lambda invocations, HTTP requests) by backend and outcome",
+      labelNames: ["agent", "backend", "outcome"],
       registers,
     });
     this.reconnects = counter("reconnects_total", "Reconnect rounds after a connection failed or was lost");
@@ -170,10 +170,16 @@ export class Metrics {
     });
   }
 
-  forAgent(agent: string) {
+  /** One agent's series; `backends` are its backends' labels (the function name, `METHOD host+url_pattern`). */
+  forAgent(agent: string, backends: readonly string[] = [""]) {
     const labels = { agent };
-    const results = Object.fromEntries(
-      RESULTS.map((outcome) => [outcome, this.invocations.labels({ agent, outcome })]),
+    const results = new Map(
+      backends.map((backend) => [
+        backend,
+        Object.fromEntries(
+          RESULTS.map((outcome) => [outcome, this.invocations.labels({ agent, backend, outcome })]),
+        ),
+      ]),
     );
     // Every counter starts at 0 for the agent: an alert's increase() sees the first dead letter too.
     const bind = <T extends { labels(labels: { agent: string }): unknown }>(metric: T) => {
@@ -181,7 +187,8 @@ export class Metrics {
       if (metric instanceof Counter) (bound as { inc(n: number): void }).inc(0);
       return bound;
     };
-    for (const result of Object.values(results)) result.inc(0);
+    for (const byOutcome of results.values()) for (const result of Object.values(byOutcome)) result.inc(0);
+    const first = results.values().next().value as Record<string, { inc(n?: number): void }>;
     this.invocationDuration.zero(labels);
     return {
       received: bind(this.received),
@@ -209,8 +216,11 @@ export class Metrics {
       orderKeysWaiting: bind(this.orderKeysWaiting),
       oldestWait: bind(this.oldestWait),
       lastSuccess: bind(this.lastSuccess),
-      invocation: (result: InvocationResult) =>
-        results[result] as ReturnType<Counter<"agent" | "outcome">["labels"]>,
+      /** A backend call's outcome; `backend` one of the labels given (else the first). */
+      invocation: (result: InvocationResult, backend?: string) =>
+        ((backend === undefined ? undefined : results.get(backend)) ?? first)[result] as ReturnType<
+          Counter<"agent" | "backend" | "outcome">["labels"]
+        >,
       state: (state: string, value: number) => this.state.set({ agent, state }, value),
       circuit: (state: string, value: number) => this.circuitState.set({ agent, state }, value),
       /** The node the agent is connected to now (`undefined`: none). */

@@ -45,7 +45,9 @@ export async function runBatch(
   const report = await backend.send(live, extras);
   const call = report.call;
   if (call) {
-    metrics.invocation(invocationResult(call.outcome)).inc();
+    for (const made of report.calls ?? [call]) {
+      metrics.invocation(invocationResult(made.outcome), made.backend ?? backend.label).inc();
+    }
     if (call.durationMs !== undefined) metrics.invocationDuration.observe(call.durationMs / 1000);
     if (call.failure && call.outcome !== "too_large") {
       options.throttle.warn(
