@@ -10,6 +10,8 @@ export interface AgentSettings {
   batchWindow: string;
   eventFormat: "rmq" | "body";
   client: "http" | "sdk";
+  /** An HTTP backend posting each body to the stub's Invoke URL, instead of `backend/lambda`. */
+  http?: boolean;
 }
 
 /** A real agent config file (KrakenD async_agent shape) for one benchmark run. */
@@ -21,21 +23,23 @@ export function agentConfig(s: AgentSettings): Record<string, unknown> {
         connection: { max_retries: 0, backoff_strategy: "fallback", health_interval: "5s" },
         consumer: { topic: "#", workers: s.workers, timeout: "30s", drain_timeout: "10s" },
         backend: [
-          {
-            host: ["http://ignored"],
-            url_pattern: "/",
-            extra_config: {
-              "backend/lambda": {
-                function_name: s.functionName,
-                region: "us-east-1",
-                endpoint: s.endpoint,
-                batch_size: s.batchSize,
-                batch_window: s.batchWindow,
-                event_format: s.eventFormat,
-                client: s.client,
+          s.http
+            ? { host: [s.endpoint], url_pattern: invokePath(s.functionName), method: "POST" }
+            : {
+                host: ["http://ignored"],
+                url_pattern: "/",
+                extra_config: {
+                  "backend/lambda": {
+                    function_name: s.functionName,
+                    region: "us-east-1",
+                    endpoint: s.endpoint,
+                    batch_size: s.batchSize,
+                    batch_window: s.batchWindow,
+                    event_format: s.eventFormat,
+                    client: s.client,
+                  },
+                },
               },
-            },
-          },
         ],
         extra_config: {
           "async/amqp": {
@@ -61,4 +65,9 @@ export function awsEnv(): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: "bench",
     AWS_EC2_METADATA_DISABLED: "true",
   };
+}
+
+/** The Invoke API's path for a function: the stub answers a plain POST there as an HTTP endpoint. */
+export function invokePath(functionName: string): string {
+  return `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`;
 }

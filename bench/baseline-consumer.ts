@@ -7,6 +7,7 @@ import { Agent } from "node:http";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import amqplib from "amqplib";
+import { Pool } from "undici";
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -27,9 +28,23 @@ const client = new LambdaClient({
 });
 const functionName = env("BENCH_FUNCTION");
 
+// BENCH_HTTP: the same loop against an HTTP endpoint with undici.request (a keep-alive pool).
+const pool = process.env.BENCH_HTTP
+  ? new Pool(env("BENCH_LAMBDA_ENDPOINT"), { connections: Number(env("BENCH_CONCURRENCY")) })
+  : undefined;
+const path = `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`;
+const post = async (body: Buffer): Promise<void> => {
+  const response = await (pool as Pool).request({ path, method: "POST", body });
+  await response.body.dump();
+  if (response.statusCode < 200 || response.statusCode > 299) throw new Error(`HTTP ${response.statusCode}`);
+};
+
 await channel.consume(env("BENCH_QUEUE"), (message) => {
   if (!message) return;
-  client.send(new InvokeCommand({ FunctionName: functionName, Payload: message.content })).then(
+  const sent = pool
+    ? post(message.content)
+    : client.send(new InvokeCommand({ FunctionName: functionName, Payload: message.content }));
+  sent.then(
     () => channel.ack(message),
     () => channel.nack(message),
   );

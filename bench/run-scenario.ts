@@ -87,6 +87,7 @@ export function startConsumers(
         BENCH_LAMBDA_ENDPOINT: ctx.stub.endpoint,
         BENCH_FUNCTION: functionName(s),
         BENCH_MAX_SOCKETS: String(v.maxSockets ?? 0),
+        BENCH_HTTP: v.http ? "1" : "",
       }),
     ];
   }
@@ -100,6 +101,7 @@ export function startConsumers(
     batchWindow: v.batchWindow ?? "0s",
     eventFormat: v.eventFormat ?? "rmq",
     client: v.client ?? "http",
+    http: v.http ?? false,
   });
   return Array.from({ length: v.processes ?? 1 }, () => ConsumerProcess.agent(config, awsEnv(), nodeArgs));
 }

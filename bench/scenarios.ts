@@ -20,6 +20,8 @@ export interface AgentVariant {
   prefetch?: number;
   /** Overrides the scenario's message count (variants whose rates differ tenfold). */
   messages?: number;
+  /** An HTTP backend (POST to the stub's Invoke URL) instead of `backend/lambda`. */
+  http?: boolean;
 }
 
 export interface BaselineVariant {
@@ -29,6 +31,8 @@ export interface BaselineVariant {
   maxSockets?: number;
   messages?: number;
   once?: boolean;
+  /** The hand-written loop with `undici.request` (a POST per message) instead of the SDK. */
+  http?: boolean;
 }
 
 export type Variant = AgentVariant | BaselineVariant;
@@ -92,6 +96,21 @@ export const SCENARIOS: Scenario[] = [
       { kind: "agent", label: "agent sdk", client: "sdk", once: true },
       { kind: "agent", label: "agent prefetch 200", prefetch: 200, once: true },
       { kind: "agent", label: "agent profiled", profile: true, once: true },
+    ],
+  },
+  {
+    key: "http-50ms-w100",
+    title: "HTTP 50ms x100",
+    functionMs: 50,
+    concurrency: 100,
+    messages: 20_000,
+    bytes: SMALL,
+    latencyRate: 800,
+    latencySeconds: 5,
+    rounds: 3,
+    variants: [
+      { kind: "baseline", label: "baseline undici", http: true },
+      { kind: "agent", label: "agent http backend", http: true },
     ],
   },
   {

@@ -73,6 +73,27 @@ export function checkTargets(runs: readonly RunResult[], startup: readonly Start
       : notMeasured("50ms x100: agent >= the 100-socket SDK loop"),
   );
 
+  const httpAgent = find(runs, "http-50ms-w100", "agent http backend");
+  const httpLoop = find(runs, "http-50ms-w100", "baseline undici");
+  checks.push(
+    httpAgent
+      ? {
+          target: "HTTP 50ms x100: agent >= 95% of 2,000 msg/s",
+          measured: `${msgs(httpAgent)} = ${pct(httpAgent.efficiency ?? 0)}`,
+          met: (httpAgent.efficiency ?? 0) >= 0.95,
+        }
+      : notMeasured("HTTP 50ms x100: agent >= 95% of 2,000 msg/s"),
+  );
+  checks.push(
+    httpAgent && httpLoop
+      ? {
+          target: "HTTP 50ms x100: agent CPU/msg <= the undici loop's",
+          measured: `${times(httpAgent.cpuPer10k / httpLoop.cpuPer10k)} (${httpAgent.cpuPer10k.toFixed(2)} vs ${httpLoop.cpuPer10k.toFixed(2)} s/10k)`,
+          met: httpAgent.cpuPer10k <= httpLoop.cpuPer10k,
+        }
+      : notMeasured("HTTP 50ms x100: agent CPU/msg <= the undici loop's"),
+  );
+
   const big = find(runs, "256kb-w500", "agent");
   checks.push(
     big
