@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import type { AgentConfig } from "../../../src/config/types.js";
+import { AGENT_HEADERS } from "../../../src/copies/agent-headers.js";
+import { compileFilterPatterns, type MessageFilter } from "../../../src/filter/index.js";
+import { Intake } from "../../../src/pipeline/intake.js";
+import { KEYLESS_LANE } from "../../../src/pipeline/order-key.js";
+import { type FakeMessage, fakeMessage, headers as headerTables } from "../amqp-fixtures.js";
+import { agentConfig, FakeSession, LEVEL, recordingLog, silentLog } from "./fakes.js";
+
+const session = new FakeSession().asSession;
+
+function intake(config: AgentConfig, filter?: MessageFilter, log = silentLog) {
+  return new Intake({ config, filter, batchSize: 7, log, now: () => 42 });
+}
+
+const admit = (subject: Intake, message: FakeMessage = {}) => subject.admit(fakeMessage(message), session);
+
+const retried = (round: unknown, extra: Record<string, unknown> = {}) => ({
+  [AGENT_HEADERS.retryCount]: round,
+  [AGENT_HEADERS.exchange]: "first-x",
+  [AGENT_HEADERS.routingKey]: "first.rk",
+  [AGENT_HEADERS.attempts]: 3,
+  ...extra,
+});
+
+describe("Intake: a delivery becomes a held message", () => {
+  it("waiting, on its session, with the batch size, the clock's arrival time and no lane", () => {
+    const { held, filtered } = admit(intake(agentConfig()), { exchange: "x", routingKey: "rk" });
+    assert.equal(filtered, false);
+    assert.equal(held.phase, "waiting");
+    assert.equal(held.session, session);
+    assert.equal(held.maxBatch, 7);
+    assert.equal(held.delivery.receivedAt, 42);
+    assert.equal(held.lane, undefined);
+    assert.deepEqual(held.origin, { exchange: "x", routingKey: "rk" });
+  });
+
+  it("back from a retry queue: its round, earlier attempts and first origin come from the headers", () => {
+    const subject = intake(agentConfig({ amqp: { retry_delays: ["1s", "5s"] } }));
+    const { held } = admit(subject, { exchange: "agent-x", routingKey: "retry.1s", headers: retried(1) });
+    assert.deepEqual(held.retry, {
+      round: 1,
+      attemptsBefore: 3,
+      origin: { exchange: "first-x", routingKey: "first.rk" },
+    });
+    assert.deepEqual(held.origin, { exchange: "first-x", routingKey: "first.rk" });
+  });
+
+  it("a forged retry count only shortens the schedule; without retry_delays it means nothing", () => {
+    const withSteps = intake(agentConfig({ amqp: { retry_delays: ["1s", "5s"] } }));
+    assert.equal(admit(withSteps, { headers: retried(99) }).held.retry.round, 2);
+    const { held } = admit(intake(agentConfig()), { routingKey: "rk", headers: retried(1) });
+    assert.equal(held.retry.round, 0);
+    assert.equal(held.origin.routingKey, "rk");
+  });
+
+  it("the order key gives the lane, read from the first origin's routing key", () => {
+    const subject = intake(agentConfig({ consumer: { order_key: "routing_key" } }));
+    const direct = admit(subject, { routingKey: "first.rk" }).held.lane;
+    const withRetries = intake(
+      agentConfig({ consumer: { order_key: "routing_key" }, amqp: { retry_delays: ["1s"] } }),
+    );
+    const back = admit(withRetries, { routingKey: "retry.1s", headers: retried(1) }).held.lane;
+    assert.equal(typeof direct, "string");
+    assert.equal(back, direct, "a retried message keeps its lane");
+  });
+
+  it("a body key that cannot be read puts the message in the keyless lane", () => {
+    const subject = intake(agentConfig({ consumer: { order_key: "body:customer.id" } }));
+    assert.equal(admit(subject, { content: "not json" }).held.lane, KEYLESS_LANE);
+    const a = admit(subject, { content: '{"customer":{"id":"a"}}' }).held.lane;
+    const b = admit(subject, { content: '{"customer":{"id":"b"}}' }).held.lane;
+    assert.notEqual(a, b);
+    assert.notEqual(a, KEYLESS_LANE);
+  });
+});
+
+describe("Intake: filters", () => {
+  const filter = compileFilterPatterns([{ data: { kind: ["order"] } }]);
+
+  it("a message no pattern matches is filtered; one that matches is not", () => {
+    const subject = intake(agentConfig(), filter);
+    assert.equal(admit(subject, { content: '{"kind":"order"}' }).filtered, false);
+    assert.equal(admit(subject, { content: '{"kind":"refund"}' }).filtered, true);
+    assert.equal(admit(subject, { content: "not json" }).filtered, true);
+  });
+
+  it("a filter that throws is logged and the message is still invoked", () => {
+    const { log, lines } = recordingLog();
+    const throwing: MessageFilter = {
+      readsData: true,
+      matches: () => {
+        throw new Error("filter bug");
+      },
+    } as unknown as MessageFilter;
+    const subject = intake(agentConfig(), throwing, log);
+    const { held, filtered } = admit(subject);
+    assert.equal(filtered, false);
+    assert.equal(held.phase, "waiting");
+    assert.equal(lines[0]?.level, LEVEL.error);
+    assert.match(lines[0]?.msg ?? "", /reading a message for filters or ordering failed/);
+  });
+
+  it("hostile headers and bodies never throw, with a filter and a header order key", () => {
+    const subject = intake(
+      agentConfig({ consumer: { order_key: "header:tenant" } }),
+      compileFilterPatterns([{ basicProperties: { headers: { tenant: [{ exists: true }] } } }]),
+    );
+    fc.assert(
+      fc.property(headerTables, fc.uint8Array({ maxLength: 64 }), (headers, body) => {
+        const { held } = subject.admit(fakeMessage({ headers, content: Buffer.from(body) }), session);
+        assert.equal(typeof held.lane, "string");
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

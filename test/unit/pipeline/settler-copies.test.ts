@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DEAD_LETTER_ROUTING_KEY } from "../../../src/amqp/topology.js";
+import { AGENT_HEADERS } from "../../../src/copies/agent-headers.js";
+import type { Decision } from "../../../src/policy/decide.js";
+import { agentConfig, FakeSession, failure, fakeClock, LEVEL, turn } from "./fakes.js";
+import { settlerHarness } from "./settler-harness.js";
+
+const withRetries = () => agentConfig({ amqp: { retry_delays: ["1s"] } });
+const autoAck = () => agentConfig({ amqp: { auto_ack: true } });
+const deadLetter: Decision = { step: { do: "dead_letter" }, charge: "attempt", ended: "failed" };
+const boom = failure("function_error", "Boom", "it broke");
+
+describe("Settler: dead-letter and retry copies", () => {
+  it("a dead letter is published with the failure in its headers, then the original is acked", async () => {
+    const h = settlerHarness();
+    const held = h.held({
+      deliveryTag: 3,
+      retry: { round: 1, attemptsBefore: 2, origin: { exchange: "first", routingKey: "rk.first" } },
+    });
+    held.attempts = 1;
+    await h.settler.settle(held, deadLetter, boom);
+    const [copy] = h.own.published;
+    assert.equal(copy?.routingKey, DEAD_LETTER_ROUTING_KEY);
+    const headers = copy?.options.headers ?? {};
+    assert.equal(headers[AGENT_HEADERS.errorType], "Boom");
+    assert.equal(headers[AGENT_HEADERS.attempts], 3, "earlier rounds' attempts and this round's");
+    assert.equal(headers[AGENT_HEADERS.functionName], "fake-fn");
+    assert.equal(headers[AGENT_HEADERS.exchange], "first");
+    assert.equal(headers[AGENT_HEADERS.queue], h.config.amqp.queue);
+    assert.deepEqual(h.own.calls, [["ack", 3]], "acked after the confirm");
+    assert.equal(await h.read("messages_dead_lettered_total"), 1);
+    assert.equal(await h.read("messages_failed_total"), 1);
+    const warned = h.lines.find((line) => line.level === LEVEL.warn)?.msg ?? "";
+    assert.match(warned, /dead-lettered to krakend\.dlq after 3 attempt\(s\): Boom: it broke/);
+  });
+
+  it("a retry copy goes to its retry queue with one more round, then the original is acked", async () => {
+    const config = withRetries();
+    const h = settlerHarness(config);
+    const step = config.amqp.retrySteps[0];
+    assert.ok(step);
+    await h.settler.settle(h.held(), { step: { do: "retry_queue", step, round: 1 }, ended: "failed" }, boom);
+    const [copy] = h.own.published;
+    assert.equal(copy?.routingKey, step.routingKey);
+    assert.equal(copy?.options.headers?.[AGENT_HEADERS.retryCount], 1);
+    assert.deepEqual(h.own.methods, ["ack"]);
+    assert.equal(await h.read("messages_delayed_total"), 1);
+    assert.equal(await h.read("messages_dead_lettered_total"), 0);
+  });
+
+  it("a dead letter without a recorded failure says so", async () => {
+    const h = settlerHarness();
+    await h.settler.settle(h.held(), deadLetter);
+    assert.equal(h.own.published[0]?.options.headers?.[AGENT_HEADERS.errorType], "Unknown");
+  });
+
+  it("auto_ack: the copy is published and nothing is acked (the broker forgot the message)", async () => {
+    const h = settlerHarness(autoAck());
+    await h.settler.settle(h.held(), deadLetter, boom);
+    assert.equal(h.own.published.length, 1);
+    assert.deepEqual(h.own.calls, []);
+  });
+
+  it("auto_ack with its own channel closed: the copy goes out on the live session", async () => {
+    const h = settlerHarness(autoAck());
+    const live = new FakeSession("live");
+    h.setLive(live);
+    h.own.alive = false;
+    await h.settler.settle(h.held(), deadLetter, boom);
+    assert.equal(h.own.published.length, 0);
+    assert.equal(live.published.length, 1);
+    assert.equal(await h.read("messages_dead_lettered_total"), 1);
+  });
+});
+
+describe("Settler: a copy that fails falls back through decide", () => {
+  it("its channel closed (manual ack): left to the broker, nothing published", async () => {
+    const h = settlerHarness();
+    h.own.alive = false;
+    await h.settler.settle(h.held(), deadLetter, boom);
+    assert.equal(h.own.published.length, 0);
+    assert.deepEqual(
+      h.asked.map((a) => [a.happening, a.decision.step.do]),
+      [[{ kind: "copy_failed", cause: "channel_closed" }, "leave_to_broker"]],
+    );
+    assert.equal(await h.read("messages_unsettled_total"), 1);
+  });
+
+  it("auto_ack with no live channel at all: lost", async () => {
+    const h = settlerHarness(autoAck());
+    h.own.alive = false;
+    await h.settler.settle(h.held(), deadLetter, boom);
+    assert.equal(h.asked[0]?.decision.step.do, "lost");
+    assert.equal(await h.read("messages_lost_total"), 1);
+  });
+
+  it("the publish fails (nack, timeout): given back at once, and logged", async () => {
+    const h = settlerHarness();
+    h.own.publishAnswer = () => Promise.reject(new Error("nacked by the broker"));
+    await h.settler.settle(h.held(), deadLetter, boom);
+    assert.equal(h.asked[0]?.happening.kind, "copy_failed");
+    assert.deepEqual(h.asked[0]?.happening, { kind: "copy_failed", cause: "error" });
+    assert.deepEqual(h.own.methods, ["giveBack"]);
+    assert.equal(await h.read("messages_dead_lettered_total"), 0);
+    assert.equal(await h.read("messages_returned_total"), 1);
+    const logged = h.lines.find((line) => line.level === LEVEL.error)?.msg ?? "";
+    assert.match(
+      logged,
+      /could not publish a failed message \(dead_letter\): nacked by the broker; it goes back/,
+    );
+  });
+
+  it("the publish fails under auto_ack: lost, and the log says so", async () => {
+    const h = settlerHarness(autoAck());
+    h.own.publishAnswer = () => Promise.reject(new Error("timeout"));
+    await h.settler.settle(h.held(), deadLetter, boom);
+    assert.equal(await h.read("messages_lost_total"), 1);
+    assert.ok(h.lines.some((line) => /with auto_ack it is lost/.test(line.msg)));
+  });
+
+  it("unroutable (no binding): given back after requeue_delay, not acked", async (t) => {
+    const clock = fakeClock(t);
+    const h = settlerHarness();
+    h.own.publishAnswer = async () => "unroutable";
+    const settled = h.settler.settle(h.held(), deadLetter, boom);
+    await turn();
+    await clock.tick(h.config.amqp.requeueDelayMs - 1);
+    assert.deepEqual(h.own.calls, []);
+    await clock.tick(1);
+    await settled;
+    assert.deepEqual(h.own.methods, ["giveBack"]);
+    assert.deepEqual(h.asked[0]?.happening, { kind: "copy_failed", cause: "unroutable" });
+    assert.ok(h.lines.some((line) => /routes "dead-letter" nowhere \(binding missing\?\)/.test(line.msg)));
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * A real Settler over fake sessions, with the real metrics of one agent, a log that can be read
+ * back, and the real `decide` for what happens while settling (a copy that could not be published).
+ */
+import type { AgentConfig } from "../../../src/config/types.js";
+import { LogThrottle } from "../../../src/observability/log-throttle.js";
+import type { HeldMessage } from "../../../src/pipeline/held-message.js";
+import { Settler } from "../../../src/pipeline/settler.js";
+import { type Decision, decide, type Happening, policyOf } from "../../../src/policy/decide.js";
+import {
+  agentConfig,
+  FakeSession,
+  type HeldOptions,
+  heldMessage,
+  recordingLog,
+  testMetrics,
+} from "./fakes.js";
+
+export function settlerHarness(config: AgentConfig = agentConfig()) {
+  const own = new FakeSession("own");
+  let live: FakeSession | undefined;
+  const { metrics, read } = testMetrics();
+  const { log, lines } = recordingLog();
+  /** What the settler asked `decide` about, and what it was told. */
+  const asked: Array<{ happening: Happening; decision: Decision }> = [];
+  const policy = policyOf(config.amqp, 2, () => 0);
+  const settler = new Settler({
+    config,
+    backendLabel: "fake-fn",
+    metrics,
+    log,
+    throttle: new LogThrottle(),
+    liveSession: () => live?.asSession,
+    decide: (held: HeldMessage, happening: Happening) => {
+      const decision = decide(
+        happening,
+        {
+          attempts: held.attempts,
+          setbacks: held.setbacks,
+          retryRound: held.retry.round,
+          maxBatch: held.maxBatch,
+          breaker: "closed",
+          draining: false,
+          channelAlive: held.session.alive,
+        },
+        policy,
+      );
+      asked.push({ happening, decision });
+      return decision;
+    },
+  });
+  return {
+    settler,
+    config,
+    own,
+    read,
+    lines,
+    asked,
+    /** The session that is alive now (for auto_ack copies whose own channel closed). */
+    setLive(session: FakeSession | undefined) {
+      live = session;
+    },
+    held: (options: HeldOptions = {}) => heldMessage({ session: own, ...options }),
+  };
+}
