@@ -1,80 +1,11 @@
 import assert from "node:assert/strict";
-import { EventEmitter } from "node:events";
 import { describe, it } from "node:test";
 import type { ConfirmChannel, ConsumeMessage } from "amqplib";
 import { ConsumerSession } from "../../../src/amqp/consumer-session.js";
 import type { AgentConfig } from "../../../src/config/types.js";
 import { fakeMessage } from "../amqp-fixtures.js";
-
-interface Pending<T> {
-  resolve(value: T): void;
-  reject(error: Error): void;
-}
-
-type ConsumeCallback = (message: ConsumeMessage | null) => void;
-
-/**
- * A channel whose consume/cancel answers (consume-ok, cancel-ok) the test gives by hand, so every
- * interleaving of the owner's requests with the broker's answers can be reached.
- */
-class FakeChannel extends EventEmitter {
-  readonly consumes: Array<
-    { queue: string; callback: ConsumeCallback; options: unknown } & Pending<{ consumerTag: string }>
-  > = [];
-  readonly cancels: Array<{ tag: string } & Pending<void>> = [];
-  readonly settled: unknown[][] = [];
-  closed = 0;
-  /** When set, ack/nack/reject throw it (amqplib throws on a closed channel). */
-  failSettle: Error | undefined;
-
-  consume(queue: string, callback: ConsumeCallback, options: unknown): Promise<{ consumerTag: string }> {
-    return new Promise((resolve, reject) =>
-      this.consumes.push({ queue, callback, options, resolve, reject }),
-    );
-  }
-
-  cancel(tag: string): Promise<void> {
-    return new Promise((resolve, reject) => this.cancels.push({ tag, resolve, reject }));
-  }
-
-  ack(...args: unknown[]): void {
-    this.record("ack", args);
-  }
-
-  nack(...args: unknown[]): void {
-    this.record("nack", args);
-  }
-
-  reject(...args: unknown[]): void {
-    this.record("reject", args);
-  }
-
-  async close(): Promise<void> {
-    this.closed += 1;
-  }
-
-  /** Consumers the broker would count: consume-oks given minus cancel-oks given. */
-  activeConsumers = 0;
-
-  consumeOk(index: number, tag: string): void {
-    const pending = this.consumes[index];
-    assert.ok(pending, `no basic.consume #${index} was sent`);
-    this.activeConsumers += 1;
-    pending.resolve({ consumerTag: tag });
-  }
-
-  cancelOk(index: number): void {
-    const pending = this.cancels[index];
-    if (!pending) return;
-    this.activeConsumers -= 1;
-    pending.resolve();
-  }
-
-  private record(method: string, args: unknown[]): void {
-    if (this.failSettle) throw this.failSettle;
-    this.settled.push([method, ...args]);
-  }
-}
+import { agentConfig, turn } from "../pipeline/fakes.js";
+import { FakeChannel, FakeModel, replyError } from "./fake-channel.js";
 
 const config = {
   amqp: { queue: "orders", autoAck: false, exclusive: true, noLocal: false, agentExchange: "agent.x" },
@@ -93,9 +24,6 @@ function session() {
   });
   return { session: subject, channel, lost, messages };
 }
-
-/** Lets every pending promise reaction run (one turn of the event loop; no timer involved). */
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A session that consumes with tag "t1". */
 async function consuming() {
@@ -383,5 +311,76 @@ describe("ConsumerSession.close", () => {
     channel.emit("close");
     await subject.close();
     assert.equal(channel.closed, 0);
+  });
+});
+
+describe("ConsumerSession.open", () => {
+  const full = agentConfig();
+  const events = () => {
+    const lost: Error[] = [];
+    return {
+      lost,
+      events: { onMessage: () => undefined, onLost: (_: unknown, reason: Error) => lost.push(reason) },
+    };
+  };
+
+  it("declares the topology on its confirm channel, then consumes; resolves once consuming", async () => {
+    const model = new FakeModel();
+    const opening = ConsumerSession.open(model.asModel, full, events().events);
+    await turn();
+    const channel = model.confirmChannel;
+    assert.equal(channel.topology[0]?.[0], "assertExchange");
+    assert.deepEqual(channel.topology.at(-1), ["prefetch", 5, false]);
+    channel.consumeOk(0, "t1");
+    const opened = await opening;
+    assert.equal(opened.consumerState, "consuming");
+    assert.equal(opened.channel, channel.asConfirmChannel);
+  });
+
+  it("a topology that fails: the session is lost, its channel closed, the error thrown", async () => {
+    const model = new FakeModel();
+    model.failures.set("assertExchange:foo", replyError(406, "PRECONDITION_FAILED"));
+    const { lost, events: handlers } = events();
+    await assert.rejects(ConsumerSession.open(model.asModel, full, handlers), { code: "TOPOLOGY_FAILED" });
+    assert.equal(model.confirmChannel.closed, 1);
+    assert.equal(lost.length, 1);
+    assert.equal(model.confirmChannel.consumes.length, 0);
+  });
+
+  it("a channel that closes while consuming starts: open throws", async () => {
+    const model = new FakeModel();
+    const opening = ConsumerSession.open(model.asModel, full, events().events);
+    await turn();
+    model.confirmChannel.emit("close");
+    model.confirmChannel.consumeOk(0, "t1");
+    await assert.rejects(opening, /the channel closed while consuming started/);
+  });
+});
+
+describe("ConsumerSession: publish and the health check", () => {
+  it("publishes through the agent's exchange and waits for the confirm", async () => {
+    const { session: subject, channel } = session();
+    const published = subject.publish("dead-letter", Buffer.from("x"), { headers: {} });
+    const [sent] = channel.publishes;
+    assert.equal(sent?.exchange, "agent.x");
+    assert.equal(sent?.routingKey, "dead-letter");
+    channel.confirm(0);
+    assert.equal(await published, "confirmed");
+  });
+
+  it("checkQueue answers the queue's ready messages", async () => {
+    const { session: subject, channel } = session();
+    channel.messageCount = 17;
+    assert.equal(await subject.checkQueue(5_000), 17);
+    assert.deepEqual(channel.topology, [["checkQueue", "orders"]]);
+  });
+
+  it("checkQueue without an answer rejects at its deadline", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const { session: subject, channel } = session();
+    channel.messageCount = undefined;
+    const checked = subject.checkQueue(5_000);
+    t.mock.timers.tick(5_000);
+    await assert.rejects(checked, /broker did not answer a health check within 5000ms/);
   });
 });
