@@ -106,6 +106,14 @@ describe("prepareTopology: declare", () => {
     );
   });
 
+  it("a declare answered 'not found' (a binding to a missing exchange) is a failure, not missing topology", async () => {
+    const model = new FakeModel();
+    model.failures.set("bindQueue:krakend", replyError(404, "NOT_FOUND - no exchange 'foo'"));
+    const error = await failure(agentConfig(), model);
+    assert.equal(error.code, "TOPOLOGY_FAILED");
+    assert.match(error.message, /^binding of "krakend" to "foo" does not exist: /);
+  });
+
   it("no prefetch is sent for 0 (auto_ack)", async () => {
     const model = await prepare(agentConfig({ amqp: { auto_ack: true, prefetch_count: 0 } }));
     assert.equal(

@@ -79,9 +79,14 @@ describe("ConsumerControl: why the consumer is held, as one value", () => {
     subject.breakerClosed();
     subject.probeStarved();
     subject.heldChanged(5);
+    subject.draining();
     assert.equal(subject.current, "draining");
     assert.equal(subject.reason(false, true), "draining");
-    assert.deepEqual(applied, ["paused", "stopped", "stopped"], "a starved probe only repeats it");
+    assert.deepEqual(
+      applied,
+      ["paused", "stopped", "stopped"],
+      "a starved probe only repeats it; a second drain says nothing",
+    );
   });
 
   it("reapply tells a new session what is wanted now", () => {
