@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Failure } from "../../../src/backends/backend.js";
-import type { FailurePolicy } from "../../../src/config/types.js";
 import {
   type Decision,
   decide,
@@ -9,6 +8,7 @@ import {
   type Policy,
   type Situation,
 } from "../../../src/policy/decide.js";
+import { testPolicy } from "../pipeline/fakes.js";
 
 const fnError: Failure = { kind: "function_error", errorType: "Error", message: "boom", durationMs: 1 };
 const throttle: Failure = {
@@ -27,18 +27,8 @@ const ambiguous: Happening = { kind: "failed", failure: fnError, scope: "ambiguo
 const systemic: Happening = { kind: "failed", failure: throttle, scope: "systemic" };
 const own: Happening = { kind: "failed", failure: badBody, scope: "message" };
 
-function policy(overrides: Partial<Policy> & { failurePolicy?: FailurePolicy } = {}): Policy {
-  return {
-    autoAck: false,
-    failurePolicy: "dead_letter",
-    maxRetries: 2,
-    retrySteps: [],
-    requeueDelayMs: 700,
-    // Deterministic backoff: 100 ms × n.
-    backoffMs: (n) => 100 * n,
-    ...overrides,
-  };
-}
+/** The settings, with a deterministic backoff (100 ms × n). */
+const policy = testPolicy;
 
 function at(overrides: Partial<Situation> = {}): Situation {
   return {
