@@ -38,7 +38,6 @@ function watch(options: WatchOptions = {}) {
   const { metrics, read } = testMetrics();
   const { log, lines } = recordingLog();
   const restarts: Error[] = [];
-  const backlogs: number[] = [];
   let ready = options.ready ?? true;
   const subject = new HealthWatch({
     config,
@@ -51,7 +50,6 @@ function watch(options: WatchOptions = {}) {
     readySession: () => (ready ? session.asSession : undefined),
     blocked: () => options.blocked ?? false,
     restart: (error) => restarts.push(error),
-    onBacklog: (backlog) => backlogs.push(backlog),
   });
   return {
     watch: subject,
@@ -62,7 +60,6 @@ function watch(options: WatchOptions = {}) {
     read,
     lines,
     restarts,
-    backlogs,
     get givenBack() {
       return givenBack;
     },
@@ -78,7 +75,7 @@ describe("HealthWatch: the channel answers", () => {
     h.session.checkAnswer = async () => 12;
     await h.watch.check();
     assert.deepEqual(h.session.checks, [10_000], "the health interval, at least 5 s");
-    assert.deepEqual(h.backlogs, [12]);
+    assert.equal(h.watch.backlog, 12, "kept for the agent's status");
     assert.equal(await h.read("queue_backlog"), 12);
     assert.equal(await h.read("order_keys_waiting"), 3);
     assert.equal(await h.read("oldest_wait_seconds"), 2.5);
@@ -104,6 +101,7 @@ describe("HealthWatch: the channel answers", () => {
       h.restarts.map((e) => e.message),
       ["no answer"],
     );
+    assert.equal(h.watch.backlog, undefined, "no backlog from a check that failed");
     assert.match(
       h.lines.find((l) => l.level === LEVEL.warn)?.msg ?? "",
       /health check failed: no answer; reconnecting/,

@@ -9,6 +9,7 @@ import {
   agentConfig,
   callReport,
   FakeBackend,
+  FakePublisher,
   FakeSession,
   failure,
   silentLog,
@@ -18,8 +19,9 @@ import {
 /** The real pipeline (intake → scheduler → runBatch → settler) around a scripted backend. */
 function pipeline(config: AgentConfig = agentConfig()) {
   const backend = new FakeBackend();
-  backend.batchSize = config.lambda.batchSize;
+  backend.batchSize = config.delivery.batchSize;
   const session = new FakeSession();
+  const publisher = new FakePublisher();
   const transitions: CircuitTransition[] = [];
   const held: number[] = [];
   const { metrics, read } = testMetrics();
@@ -28,7 +30,7 @@ function pipeline(config: AgentConfig = agentConfig()) {
     metrics,
     log: silentLog,
     throttle: new LogThrottle(),
-    liveSession: () => session.asSession,
+    publish: publisher.publish,
     onCircuit: (transition) => transitions.push(transition),
     onHeldChange: (count) => held.push(count),
     onProbeStarved: () => undefined,
@@ -42,7 +44,7 @@ function pipeline(config: AgentConfig = agentConfig()) {
     );
     parts.scheduler.admit(message, filtered ? { kind: "filtered" } : undefined);
   }
-  return { ...parts, fake: backend, session, transitions, held, read, deliver };
+  return { ...parts, fake: backend, session, publisher, transitions, held, read, deliver };
 }
 
 describe("buildPipeline: the parts wired together", () => {
@@ -75,10 +77,10 @@ describe("buildPipeline: the parts wired together", () => {
       ),
       call: callReport(),
     });
-    p.session.publishAnswer = () => Promise.reject(new Error("nacked"));
+    p.publisher.answer = () => Promise.reject(new Error("nacked"));
     p.deliver(9);
     assert.equal(await p.scheduler.whenIdle(5_000), true);
-    assert.equal(p.session.published.length, 1);
+    assert.equal(p.publisher.published.length, 1, "the copy went to the publishing connection");
     assert.deepEqual(p.session.calls, [["giveBack", 9]]);
   });
 

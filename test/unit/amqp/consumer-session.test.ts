@@ -8,7 +8,7 @@ import { agentConfig, turn } from "../pipeline/fakes.js";
 import { FakeChannel, FakeModel, replyError } from "./fake-channel.js";
 
 const config = {
-  amqp: { queue: "orders", autoAck: false, exclusive: true, noLocal: false, agentExchange: "agent.x" },
+  amqp: { queue: "orders", autoAck: false, exclusive: true, noLocal: false },
 } as unknown as AgentConfig;
 
 function session() {
@@ -357,17 +357,7 @@ describe("ConsumerSession.open", () => {
   });
 });
 
-describe("ConsumerSession: publish and the health check", () => {
-  it("publishes through the agent's exchange and waits for the confirm", async () => {
-    const { session: subject, channel } = session();
-    const published = subject.publish("dead-letter", Buffer.from("x"), { headers: {} });
-    const [sent] = channel.publishes;
-    assert.equal(sent?.exchange, "agent.x");
-    assert.equal(sent?.routingKey, "dead-letter");
-    channel.confirm(0);
-    assert.equal(await published, "confirmed");
-  });
-
+describe("ConsumerSession: the health check", () => {
   it("checkQueue answers the queue's ready messages", async () => {
     const { session: subject, channel } = session();
     channel.messageCount = 17;

@@ -12,6 +12,12 @@ import { agentConfig } from "../pipeline/fakes.js";
 import { FakeModel, replyError } from "./fake-channel.js";
 
 const quorum = { "x-queue-type": "quorum" };
+/** Back to the consumed queue's tail at once: the set-aside queue's arguments. */
+const setAsideArguments = {
+  "x-message-ttl": 0,
+  "x-dead-letter-exchange": "",
+  "x-dead-letter-routing-key": "krakend",
+};
 
 async function prepare(config: AgentConfig, model = new FakeModel()) {
   await prepareTopology(model.asModel, model.confirmChannel.asConfirmChannel, config);
@@ -28,11 +34,12 @@ async function failure(config: AgentConfig, model: FakeModel): Promise<AgentErro
 }
 
 describe("topologyPlan: what the agent needs on the broker", () => {
-  it("dead_letter: the agent's exchange and its dead-letter queue, bound by the dead-letter key", () => {
+  it("dead_letter: the agent's exchange, its dead-letter queue and (with the breaker) the set-aside queue", () => {
     const plan = topologyPlan(agentConfig());
     assert.equal(plan.agentExchange, "krakend.agent");
     assert.deepEqual(plan.agentQueues, [
       { name: "krakend.dlq", routingKey: DEAD_LETTER_ROUTING_KEY, arguments: {} },
+      { name: "krakend.retry.setaside", routingKey: "retry.setaside", arguments: setAsideArguments },
     ]);
     assert.deepEqual(plan.queue.name, "krakend");
     assert.deepEqual(plan.bindings, [{ routingKey: "*", arguments: {} }]);
@@ -64,8 +71,17 @@ describe("topologyPlan: what the agent needs on the broker", () => {
     });
   });
 
-  it("nothing of its own without dead letters or retries", () => {
-    const plan = topologyPlan(agentConfig({ amqp: { failure_policy: "requeue" } }));
+  it("no set-aside queue without the breaker, or with order_key (a lane keeps its head)", () => {
+    const names = (amqp: Record<string, unknown>, consumer?: Record<string, unknown>) =>
+      topologyPlan(agentConfig({ amqp, consumer })).agentQueues.map((queue) => queue.name);
+    assert.deepEqual(names({ circuit_breaker: { enabled: false } }), ["krakend.dlq"]);
+    assert.deepEqual(names({}, { order_key: "routing_key" }), ["krakend.dlq"]);
+  });
+
+  it("nothing of its own without dead letters, retries or the set-aside route", () => {
+    const plan = topologyPlan(
+      agentConfig({ amqp: { failure_policy: "requeue", circuit_breaker: { enabled: false } } }),
+    );
     assert.equal(plan.agentExchange, undefined);
     assert.deepEqual(plan.agentQueues, []);
   });
@@ -81,6 +97,12 @@ describe("prepareTopology: declare", () => {
       ["assertExchange", "krakend.agent", "direct", { durable: true, autoDelete: false }],
       ["assertQueue", "krakend.dlq", { durable: true, autoDelete: false, exclusive: false, arguments: {} }],
       ["bindQueue", "krakend.dlq", "krakend.agent", DEAD_LETTER_ROUTING_KEY, undefined],
+      [
+        "assertQueue",
+        "krakend.retry.setaside",
+        { durable: true, autoDelete: false, exclusive: false, arguments: setAsideArguments },
+      ],
+      ["bindQueue", "krakend.retry.setaside", "krakend.agent", "retry.setaside", undefined],
       ["prefetch", 5, false],
     ]);
     assert.deepEqual(model.channels, [], "no passive check");
@@ -135,11 +157,12 @@ describe('prepareTopology: "declare": false checks passively', () => {
         [["checkQueue", "krakend"]],
         [["checkExchange", "krakend.agent"]],
         [["checkQueue", "krakend.dlq"]],
+        [["checkQueue", "krakend.retry.setaside"]],
       ],
     );
     assert.deepEqual(
       model.channels.map((channel) => channel.closed),
-      [1, 1, 1, 1],
+      [1, 1, 1, 1, 1],
     );
     assert.deepEqual(model.confirmChannel.topology, [["prefetch", 5, false]]);
   });

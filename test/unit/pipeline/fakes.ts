@@ -1,8 +1,8 @@
 /**
  * Scripted stand-ins for the pipeline's neighbours, shared by the unit tests of the scheduler, the
- * settler, the intake, batch runs and the health watch: a consumer session that records what it is
- * told, a backend that answers what the test says, a logger and metrics that can be read back, a
- * real agent config, and a clock moved by hand (node:test's mock timers).
+ * settler, the intake, batch runs and the health watch: a consumer session and a publisher that
+ * record what they are told, a backend that answers what the test says, a logger and metrics that
+ * can be read back, a real agent config, and a clock moved by hand (node:test's mock timers).
  */
 import type { TestContext } from "node:test";
 import type { ConsumeMessage, Options } from "amqplib";
@@ -25,6 +25,7 @@ import type { AgentConfig, CircuitBreakerConfig } from "../../../src/config/type
 import type { RetryState } from "../../../src/copies/retry-route.js";
 import { type AgentMetrics, Metrics } from "../../../src/observability/metrics.js";
 import { HeldMessage } from "../../../src/pipeline/held-message.js";
+import type { CopyPublisher } from "../../../src/pipeline/settler.js";
 import type { Happening, Policy } from "../../../src/policy/decide.js";
 import { fakeMessage } from "../amqp-fixtures.js";
 import { file, seedAgent } from "../config/fixtures.js";
@@ -65,14 +66,11 @@ export function fakeClock(t: TestContext, start = 1_000) {
   };
 }
 
-/** A consumer session that records the settlements and publishes it is asked for. */
+/** A consumer session that records the settlements and health checks it is asked for. */
 export class FakeSession {
   alive = true;
   /** `[method, deliveryTag]`, in order. */
   readonly calls: Array<[string, number]> = [];
-  readonly published: Array<{ routingKey: string; content: Buffer; options: Options.Publish }> = [];
-  /** How a publish ends (default: confirmed). */
-  publishAnswer: () => Promise<PublishResult> = async () => "confirmed";
   readonly checks: number[] = [];
   checkAnswer: () => Promise<number> = async () => 0;
 
@@ -98,11 +96,6 @@ export class FakeSession {
     return this.record("reject", message);
   }
 
-  publish(routingKey: string, content: Buffer, options: Options.Publish): Promise<PublishResult> {
-    this.published.push({ routingKey, content, options });
-    return this.publishAnswer();
-  }
-
   checkQueue(timeoutMs: number): Promise<number> {
     this.checks.push(timeoutMs);
     return this.checkAnswer();
@@ -118,6 +111,36 @@ export class FakeSession {
     this.calls.push([method, message.fields.deliveryTag]);
     return true;
   }
+}
+
+/** The agent's publishing connection as the settler sees it: records each copy, answers as scripted. */
+export class FakePublisher {
+  readonly published: Array<{
+    exchange: string;
+    routingKey: string;
+    content: Buffer;
+    options: Options.Publish;
+  }> = [];
+  /** How a publish ends (default: confirmed). */
+  answer: () => Promise<PublishResult> = async () => "confirmed";
+
+  readonly publish: CopyPublisher = (exchange, routingKey, content, options) => {
+    this.published.push({ exchange, routingKey, content, options });
+    return this.answer();
+  };
+}
+
+/** Where a delivery stands in the retry schedule: a fresh message unless told otherwise. */
+export function retryState(overrides: Partial<RetryState> = {}): RetryState {
+  return {
+    round: 0,
+    attemptsBefore: 0,
+    roundAttempts: 0,
+    setAside: 0,
+    redriven: false,
+    origin: undefined,
+    ...overrides,
+  };
 }
 
 export interface HeldOptions {
@@ -143,7 +166,7 @@ export function heldMessage(options: HeldOptions = {}): HeldMessage {
   });
   return new HeldMessage(
     { message, session: session.asSession, receivedAt: options.receivedAt ?? 0 },
-    options.retry ?? { round: 0, attemptsBefore: 0, origin: undefined },
+    options.retry ?? retryState(),
     options.lane,
     options.maxBatch ?? 10,
   );

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { DEAD_LETTER_ROUTING_KEY } from "../../../src/amqp/topology.js";
 import { AGENT_HEADERS } from "../../../src/copies/agent-headers.js";
 import type { Decision } from "../../../src/policy/decide.js";
-import { agentConfig, FakeSession, failure, fakeClock, LEVEL, turn } from "./fakes.js";
+import { agentConfig, failure, fakeClock, LEVEL, retryState, turn } from "./fakes.js";
 import { settlerHarness } from "./settler-harness.js";
 
 const withRetries = () => agentConfig({ amqp: { retry_delays: ["1s"] } });
@@ -16,11 +16,16 @@ describe("Settler: dead-letter and retry copies", () => {
     const h = settlerHarness();
     const held = h.held({
       deliveryTag: 3,
-      retry: { round: 1, attemptsBefore: 2, origin: { exchange: "first", routingKey: "rk.first" } },
+      retry: retryState({
+        round: 1,
+        attemptsBefore: 2,
+        origin: { exchange: "first", routingKey: "rk.first" },
+      }),
     });
     held.attempts = 1;
     await h.settler.settle(held, deadLetter, boom);
-    const [copy] = h.own.published;
+    const [copy] = h.publisher.published;
+    assert.equal(copy?.exchange, "krakend.agent", "through the agent's exchange");
     assert.equal(copy?.routingKey, DEAD_LETTER_ROUTING_KEY);
     const headers = copy?.options.headers ?? {};
     assert.equal(headers[AGENT_HEADERS.errorType], "Boom");
@@ -41,7 +46,7 @@ describe("Settler: dead-letter and retry copies", () => {
     const step = config.amqp.retrySteps[0];
     assert.ok(step);
     await h.settler.settle(h.held(), { step: { do: "retry_queue", step, round: 1 }, ended: "failed" }, boom);
-    const [copy] = h.own.published;
+    const [copy] = h.publisher.published;
     assert.equal(copy?.routingKey, step.routingKey);
     assert.equal(copy?.options.headers?.[AGENT_HEADERS.retryCount], 1);
     assert.deepEqual(h.own.methods, ["ack"]);
@@ -52,25 +57,24 @@ describe("Settler: dead-letter and retry copies", () => {
   it("a dead letter without a recorded failure says so", async () => {
     const h = settlerHarness();
     await h.settler.settle(h.held(), deadLetter);
-    assert.equal(h.own.published[0]?.options.headers?.[AGENT_HEADERS.errorType], "Unknown");
+    assert.equal(h.publisher.published[0]?.options.headers?.[AGENT_HEADERS.errorType], "Unknown");
   });
 
   it("auto_ack: the copy is published and nothing is acked (the broker forgot the message)", async () => {
     const h = settlerHarness(autoAck());
     await h.settler.settle(h.held(), deadLetter, boom);
-    assert.equal(h.own.published.length, 1);
+    assert.equal(h.publisher.published.length, 1);
     assert.deepEqual(h.own.calls, []);
   });
 
-  it("auto_ack with its own channel closed: the copy goes out on the live session", async () => {
+  it("auto_ack with its own channel closed: the copy still goes out on the publishing connection", async () => {
     const h = settlerHarness(autoAck());
-    const live = new FakeSession("live");
-    h.setLive(live);
     h.own.alive = false;
     await h.settler.settle(h.held(), deadLetter, boom);
-    assert.equal(h.own.published.length, 0);
-    assert.equal(live.published.length, 1);
+    assert.equal(h.publisher.published.length, 1);
+    assert.deepEqual(h.asked, [], "no fallback: the consuming channel plays no part in a copy");
     assert.equal(await h.read("messages_dead_lettered_total"), 1);
+    assert.equal(await h.read("messages_lost_total"), 0);
   });
 });
 
@@ -79,7 +83,7 @@ describe("Settler: a copy that fails falls back through decide", () => {
     const h = settlerHarness();
     h.own.alive = false;
     await h.settler.settle(h.held(), deadLetter, boom);
-    assert.equal(h.own.published.length, 0);
+    assert.equal(h.publisher.published.length, 0);
     assert.deepEqual(
       h.asked.map((a) => [a.happening, a.decision.step.do]),
       [[{ kind: "copy_failed", cause: "channel_closed" }, "leave_to_broker"]],
@@ -87,17 +91,9 @@ describe("Settler: a copy that fails falls back through decide", () => {
     assert.equal(await h.read("messages_unsettled_total"), 1);
   });
 
-  it("auto_ack with no live channel at all: lost", async () => {
-    const h = settlerHarness(autoAck());
-    h.own.alive = false;
-    await h.settler.settle(h.held(), deadLetter, boom);
-    assert.equal(h.asked[0]?.decision.step.do, "lost");
-    assert.equal(await h.read("messages_lost_total"), 1);
-  });
-
   it("the publish fails (nack, timeout): given back at once, and logged", async () => {
     const h = settlerHarness();
-    h.own.publishAnswer = () => Promise.reject(new Error("nacked by the broker"));
+    h.publisher.answer = () => Promise.reject(new Error("nacked by the broker"));
     await h.settler.settle(h.held(), deadLetter, boom);
     assert.equal(h.asked[0]?.happening.kind, "copy_failed");
     assert.deepEqual(h.asked[0]?.happening, { kind: "copy_failed", cause: "error" });
@@ -113,8 +109,9 @@ describe("Settler: a copy that fails falls back through decide", () => {
 
   it("the publish fails under auto_ack: lost, and the log says so", async () => {
     const h = settlerHarness(autoAck());
-    h.own.publishAnswer = () => Promise.reject(new Error("timeout"));
+    h.publisher.answer = () => Promise.reject(new Error("timeout"));
     await h.settler.settle(h.held(), deadLetter, boom);
+    assert.equal(h.asked[0]?.decision.step.do, "lost");
     assert.equal(await h.read("messages_lost_total"), 1);
     assert.ok(h.lines.some((line) => /with auto_ack it is lost/.test(line.msg)));
   });
@@ -122,7 +119,7 @@ describe("Settler: a copy that fails falls back through decide", () => {
   it("unroutable (no binding): given back after requeue_delay, not acked", async (t) => {
     const clock = fakeClock(t);
     const h = settlerHarness();
-    h.own.publishAnswer = async () => "unroutable";
+    h.publisher.answer = async () => "unroutable";
     const settled = h.settler.settle(h.held(), deadLetter, boom);
     await turn();
     await clock.tick(h.config.amqp.requeueDelayMs - 1);

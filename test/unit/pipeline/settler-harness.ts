@@ -1,6 +1,7 @@
 /**
- * A real Settler over fake sessions, with the real metrics of one agent, a log that can be read
- * back, and the real `decide` for what happens while settling (a copy that could not be published).
+ * A real Settler over fake sessions and a fake publishing connection, with the real metrics of one
+ * agent, a log that can be read back, and the real `decide` for what happens while settling (a copy
+ * that could not be published).
  */
 import type { AgentConfig } from "../../../src/config/types.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
@@ -9,6 +10,7 @@ import { Settler } from "../../../src/pipeline/settler.js";
 import { type Decision, decide, type Happening, policyOf } from "../../../src/policy/decide.js";
 import {
   agentConfig,
+  FakePublisher,
   FakeSession,
   type HeldOptions,
   heldMessage,
@@ -18,7 +20,7 @@ import {
 
 export function settlerHarness(config: AgentConfig = agentConfig()) {
   const own = new FakeSession("own");
-  let live: FakeSession | undefined;
+  const publisher = new FakePublisher();
   const { metrics, read } = testMetrics();
   const { log, lines } = recordingLog();
   /** What the settler asked `decide` about, and what it was told. */
@@ -30,7 +32,7 @@ export function settlerHarness(config: AgentConfig = agentConfig()) {
     metrics,
     log,
     throttle: new LogThrottle(),
-    liveSession: () => live?.asSession,
+    publish: publisher.publish,
     decide: (held: HeldMessage, happening: Happening) => {
       const decision = decide(
         happening,
@@ -40,6 +42,9 @@ export function settlerHarness(config: AgentConfig = agentConfig()) {
           retryRound: held.retry.round,
           maxBatch: held.maxBatch,
           breaker: "closed",
+          openedBy: undefined,
+          probe: false,
+          ordered: held.lane !== undefined,
           draining: false,
           channelAlive: held.session.alive,
         },
@@ -53,13 +58,10 @@ export function settlerHarness(config: AgentConfig = agentConfig()) {
     settler,
     config,
     own,
+    publisher,
     read,
     lines,
     asked,
-    /** The session that is alive now (for auto_ack copies whose own channel closed). */
-    setLive(session: FakeSession | undefined) {
-      live = session;
-    },
     held: (options: HeldOptions = {}) => heldMessage({ session: own, ...options }),
   };
 }

@@ -4,7 +4,7 @@ import type { CallReport } from "../../../src/backends/backend.js";
 import type { CircuitBreaker } from "../../../src/policy/circuit-breaker.js";
 import type { ConcurrencyLimit } from "../../../src/policy/concurrency-limit.js";
 import type { Happening } from "../../../src/policy/decide.js";
-import { learnFromCall } from "../../../src/policy/platform-evidence.js";
+import { type CallEvidence, learnFromCall } from "../../../src/policy/platform-evidence.js";
 import { callReport, happen } from "../pipeline/fakes.js";
 
 /** A breaker and a limit that record what they are told; `throttled` answers `news`. */
@@ -14,8 +14,8 @@ function recorders(news = true) {
     recordSuccess: (ids: number[]) => told.push(["success", ids]),
     recordSystemic: (reason: string, evidence: boolean, probe: boolean) =>
       told.push(["systemic", reason, evidence, probe]),
-    recordFunctionErrors: (ids: number[], reason: string, probe: boolean) =>
-      told.push(["function_errors", ids, reason, probe]),
+    recordFunctionErrors: (ids: number[], reason: string, probe: boolean, repeat: boolean) =>
+      told.push(["function_errors", ids, reason, probe, repeat]),
     // Its default, as the breaker has it: a probe.
     recordInconclusive: (probe = true) => told.push(["inconclusive", probe]),
   } as unknown as CircuitBreaker;
@@ -32,9 +32,18 @@ function recorders(news = true) {
 const of = (...kinds: Happening[]): Array<[{ id: number }, Happening]> =>
   kinds.map((happening, i) => [{ id: i + 1 }, happening]);
 
+/** Every message fresh evidence (first attempts); `probe`: the call was a first-time probe. */
+function evidence(
+  call: CallReport | undefined,
+  happenings: Array<[{ id: number }, Happening]>,
+  probe = false,
+): CallEvidence {
+  return { call, happenings, fresh: () => true, probe: probe ? { repeat: false } : undefined };
+}
+
 function learn(call: CallReport | undefined, happenings: Array<[{ id: number }, Happening]>, probe = false) {
   const r = recorders();
-  learnFromCall(call, happenings, probe, r.breaker, r.limit);
+  learnFromCall(evidence(call, happenings, probe), r.breaker, r.limit);
   return r.told;
 }
 
@@ -54,7 +63,7 @@ describe("learnFromCall: what one call says about the platform", () => {
   it("an ok call with items reported failed: function errors per message, then the successes", () => {
     assert.deepEqual(learn(callReport(), of(happen.functionError, happen.succeeded, happen.own), true), [
       ["limit_succeeded"],
-      ["function_errors", [1], "items reported as failed", true],
+      ["function_errors", [1], "items reported as failed", true, false],
       ["success", [2]],
     ]);
   });
@@ -75,20 +84,20 @@ describe("learnFromCall: what one call says about the platform", () => {
   it("a throttle lowers the limit first; it is evidence only when the limit says it is news", () => {
     const call = callReport("throttled", "systemic", { startedAt: 17 });
     const news = recorders(true);
-    learnFromCall(call, of(happen.platform), false, news.breaker, news.limit);
+    learnFromCall(evidence(call, of(happen.platform)), news.breaker, news.limit);
     assert.deepEqual(news.told, [
       ["limit_throttled", 17],
       ["systemic", "throttled", true, false],
     ]);
     const old = recorders(false);
-    learnFromCall(call, of(happen.platform), true, old.breaker, old.limit);
+    learnFromCall(evidence(call, of(happen.platform), true), old.breaker, old.limit);
     assert.deepEqual(old.told[1], ["systemic", "throttled", false, true]);
   });
 
   it("a call that failed as a whole with a function error is one piece of evidence, whatever the batch", () => {
     const failedAll = of(happen.functionError, happen.functionError, happen.functionError);
     assert.deepEqual(learn(callReport("function_error", "ambiguous"), failedAll), [
-      ["function_errors", [1], "function_error", false],
+      ["function_errors", [1], "function_error", false, false],
     ]);
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { reportCircuit } from "../../../src/agent/circuit-log.js";
+import { reportCircuit } from "../../../src/agent/log-lines.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
 import type { CircuitTransition } from "../../../src/policy/circuit-breaker.js";
 import { LEVEL, recordingLog, testMetrics } from "../pipeline/fakes.js";
