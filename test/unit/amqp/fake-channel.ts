@@ -154,10 +154,19 @@ export class FakeChannel extends EventEmitter {
   }
 }
 
-/** A channel model: one confirm channel for the session, a new channel for every passive check. */
-export class FakeModel {
+/**
+ * A channel model (a connection): one confirm channel for the session or the publisher, a new channel
+ * for every passive check; the broker's connection events (`blocked`, `unblocked`, `error`, `close`)
+ * are emitted by the test.
+ */
+export class FakeModel extends EventEmitter {
   readonly confirmChannel = new FakeChannel();
   readonly channels: FakeChannel[] = [];
+  /** Times `close()` was called. */
+  closes = 0;
+  private ended = false;
+  /** When set, `createConfirmChannel` waits for it (resolved: the channel; rejected: that error). */
+  confirmChannelAnswer: Promise<void> | undefined;
 
   /** `method:name` failures of the confirm channel, which every new channel gets too. */
   get failures(): Map<string, Error> {
@@ -165,7 +174,20 @@ export class FakeModel {
   }
 
   async createConfirmChannel(): Promise<FakeChannel> {
+    await this.confirmChannelAnswer;
     return this.confirmChannel;
+  }
+
+  async close(): Promise<void> {
+    this.closes += 1;
+    this.drop();
+  }
+
+  /** The connection ends (closed by either side): `close` is emitted once, as amqplib does. */
+  drop(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit("close");
   }
 
   async createChannel(): Promise<FakeChannel> {
