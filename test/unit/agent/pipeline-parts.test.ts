@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { backendOf, buildPipeline } from "../../../src/agent/pipeline-parts.js";
+import {
+  backendOf,
+  buildPipeline,
+  pipelineStatus,
+  pipelineWaits,
+} from "../../../src/agent/pipeline-parts.js";
 import type { AgentConfig } from "../../../src/config/types.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
 import type { CircuitTransition } from "../../../src/policy/circuit-breaker.js";
@@ -15,6 +20,27 @@ import {
   silentLog,
   testMetrics,
 } from "../pipeline/fakes.js";
+
+/** The seed's Lambda backend entry, with extra `backend/lambda` fields. */
+function lambdaEntry(lambda: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    host: ["http://127.0.0.1:8080"],
+    url_pattern: "/__debug/",
+    extra_config: {
+      "backend/lambda": { function_name: "my-fn", region: "eu-west-1", max_retries: 1, ...lambda },
+    },
+  };
+}
+
+/** An HTTP backend entry (no backend/lambda), with agent options under amqp_lambda_agent/http. */
+function httpEntry(http: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return {
+    host: ["http://api.internal:8080"],
+    url_pattern: "/orders",
+    method: "POST",
+    extra_config: { "amqp_lambda_agent/http": { max_retries: 3, ...http }, ...extra },
+  };
+}
 
 /** The real pipeline (intake → scheduler → runBatch → settler) around a scripted backend. */
 function pipeline(config: AgentConfig = agentConfig()) {
@@ -105,5 +131,65 @@ describe("buildPipeline: the parts wired together", () => {
     assert.equal(backend.batchWindowMs, 2_000);
     backend.close();
     assert.equal(pipeline().backend.label, "fake-fn", "a backend of the test's own replaces it");
+  });
+
+  it("an entry without backend/lambda is an HTTP backend", () => {
+    const backend = backendOf(agentConfig({ backends: [httpEntry()] }), {});
+    assert.equal(backend.label, "POST http://api.internal:8080/orders");
+    assert.equal(backend.maxRetries, 3);
+    backend.close();
+  });
+
+  it("several backends become one fan-out, in order: one message per call, the largest max_retries", () => {
+    const config = agentConfig({ backends: [lambdaEntry(), httpEntry()] });
+    const backend = backendOf(config, {});
+    assert.equal(backend.label, "my-fn + POST http://api.internal:8080/orders");
+    assert.deepEqual([backend.batchSize, backend.maxRetries], [1, 3]);
+    backend.close();
+  });
+
+  it("each backend's filter says whether it wants a message; wanted by none, it is filtered", () => {
+    const config = agentConfig({
+      backends: [
+        lambdaEntry({ filter_patterns: [{ data: { kind: ["order"] } }] }),
+        httpEntry({ filter_patterns: [{ data: { kind: ["refund"] } }] }),
+        httpEntry(),
+      ],
+    });
+    const p = pipeline(config);
+    const admit = (content: string) => p.intake.admit(fakeMessage({ content }), p.session.asSession);
+    const order = admit('{"kind":"order"}');
+    assert.deepEqual([...(order.held.backendsWanted ?? [])], [0, 2]);
+    assert.equal(order.filtered, false);
+    assert.deepEqual([...(admit('{"kind":"refund"}').held.backendsWanted ?? [])], [1, 2]);
+    const two = agentConfig({
+      backends: [
+        lambdaEntry({ filter_patterns: [{ data: { kind: ["order"] } }] }),
+        httpEntry({ filter_patterns: [{ data: { kind: ["refund"] } }] }),
+      ],
+    });
+    const none = pipeline(two).intake.admit(
+      fakeMessage({ content: '{"kind":"other"}' }),
+      p.session.asSession,
+    );
+    assert.equal(none.filtered, true);
+  });
+
+  it("the status shows what is held and running, the breaker and the limit; waits show the lanes", async () => {
+    const p = pipeline();
+    p.fake.answer = () => new Promise(() => undefined);
+    assert.deepEqual(pipelineWaits(p), { lanes: 0, oldestWaitMs: 0 });
+    p.deliver(1);
+    p.deliver(2);
+    assert.deepEqual(pipelineStatus(p), {
+      inFlight: 2,
+      held: 2,
+      phases: { waiting: 0, running: 2, settling: 0 },
+      circuit: "closed",
+      concurrencyLimit: 5,
+    });
+    const waits = pipelineWaits(p);
+    assert.equal(waits.lanes, 0);
+    assert.ok(waits.oldestWaitMs >= 0 && waits.oldestWaitMs < 60_000, "since the first arrived");
   });
 });

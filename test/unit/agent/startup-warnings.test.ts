@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { startupWarnings } from "../../../src/agent/startup-warnings.js";
+import { startupNotes, startupWarnings } from "../../../src/agent/startup-warnings.js";
 import { agentConfig } from "../pipeline/fakes.js";
 
 describe("startupWarnings", () => {
@@ -39,5 +39,26 @@ describe("startupWarnings", () => {
       agentConfig({ consumer: { timeout: "20s" }, amqp: { consumer_timeout: "30s" } }),
     );
     assert.match(warning ?? "", /of up to 20\.0 s each/);
+  });
+
+  it("an HTTP backend's warnings (encoding no-op acked failures in KrakenD) come with the others", () => {
+    const config = agentConfig({
+      backends: [{ host: ["http://api.internal:8080"], url_pattern: "/orders", encoding: "no-op" }],
+    });
+    const warnings = startupWarnings(config);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? "", /encoding: "no-op"/);
+  });
+});
+
+describe("startupNotes", () => {
+  it("what an HTTP backend accepts and ignores (KrakenD's response shaping); nothing for Lambda", () => {
+    assert.deepEqual(startupNotes(agentConfig()), []);
+    const config = agentConfig({
+      backends: [{ host: ["http://api.internal:8080"], url_pattern: "/orders", group: "g" }],
+    });
+    const [note, ...rest] = startupNotes(config);
+    assert.deepEqual(rest, []);
+    assert.match(note ?? "", /accepted and ignored.*group/);
   });
 });

@@ -209,18 +209,23 @@ export function testMetrics(agent = "test-agent"): {
   };
 }
 
-/** A real agent config from the seed example, with raw `async/amqp`, `consumer`, `connection` and lambda overrides. */
+/**
+ * A real agent config from the seed example, with raw `async/amqp`, `consumer`, `connection` and
+ * lambda overrides, or `backends` instead of the seed's one backend entry.
+ */
 export function agentConfig(
   overrides: {
     amqp?: Record<string, unknown>;
     consumer?: Record<string, unknown>;
     connection?: Record<string, unknown>;
     lambda?: Record<string, unknown>;
+    backends?: Array<Record<string, unknown>>;
   } = {},
 ): AgentConfig {
   const raw = seedAgent({ amqp: overrides.amqp, lambda: overrides.lambda });
   raw.consumer = { ...(raw.consumer as object), ...overrides.consumer };
   raw.connection = { ...(raw.connection as object), ...overrides.connection };
+  if (overrides.backends) raw.backend = overrides.backends;
   const [agent] = resolveConfig(file(raw), {}).agents;
   if (!agent) throw new Error("the seed config has no agent");
   return agent;
