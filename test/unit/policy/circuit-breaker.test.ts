@@ -199,6 +199,33 @@ describe("CircuitBreaker: probing", () => {
     assert.equal(second.breaker.state, "open");
   });
 
+  it("open on function errors: probes keep probe_interval until one fails on a message that failed a probe before", () => {
+    const { breaker: subject, clock, changes } = breaker();
+    subject.recordFunctionErrors(ids(1, 10), "Error");
+    assert.equal(subject.openReason?.cause, "function_errors");
+    const waits: number[] = [];
+    for (const repeat of [false, false, true, true, false]) {
+      clock.now = subject.probeDueAt;
+      subject.startProbe();
+      subject.recordFunctionErrors([100], "Error", true, repeat);
+      waits.push(subject.probeDueAt - clock.now);
+    }
+    assert.deepEqual(
+      waits,
+      [1_000, 1_000, 2_000, 4_000, 4_000],
+      "a first-time failure keeps the interval it has",
+    );
+    assert.equal(changes.at(-1)?.cause, "probe_failed");
+  });
+
+  it("open on platform failures: a probe's function error doubles the interval, repeat or not", () => {
+    const { breaker: subject, clock } = opened();
+    clock.now = subject.probeDueAt;
+    subject.startProbe();
+    subject.recordFunctionErrors([1], "Error", true, false);
+    assert.equal(subject.probeDueAt - clock.now, 2 * CONFIG.probeIntervalMs);
+  });
+
   it("while half-open only the probe's own result counts: an older call failing late changes nothing", () => {
     const { breaker: subject, clock } = opened();
     clock.now = subject.probeDueAt;

@@ -46,6 +46,10 @@ function at(overrides: Partial<Situation> = {}): Situation {
   };
 }
 
+/** The breaker's probe, while it is open on function errors. */
+const probing = (overrides: Partial<Situation> = {}) =>
+  at({ breaker: "half_open", openedBy: "function_errors", probe: true, ...overrides });
+
 type Row = [string, Happening, Situation, Policy, Decision];
 
 /** Every exit of a held message, each a row: what happened, where it stood, the settings → the step. */
@@ -303,6 +307,74 @@ const table: Row[] = [
     policy(),
     { step: { do: "give_back", delayMs: 0 } },
   ],
+  // Side exit: a failed probe while the breaker is open on function errors (a poison burst).
+  [
+    "a probe's function error, open on function errors: charged and set aside behind the queue's tail",
+    ambiguous,
+    probing(),
+    policy(),
+    { step: { do: "set_aside" }, charge: "attempt" },
+  ],
+  [
+    "the same in an ordering lane: charged, it keeps its lane's head (invoke again, no backoff)",
+    ambiguous,
+    probing({ ordered: true }),
+    policy(),
+    { step: { do: "retry", delayMs: 0 }, charge: "attempt" },
+  ],
+  [
+    "the same with its attempts used up: the failure policy",
+    ambiguous,
+    probing({ attempts: 2 }),
+    policy(),
+    { step: { do: "dead_letter" }, charge: "attempt", ended: "failed" },
+  ],
+  [
+    "the same with retry delays left: the next retry queue",
+    ambiguous,
+    probing({ attempts: 2, ordered: true }),
+    policy({ retrySteps: steps }),
+    {
+      step: { do: "retry_queue", step: steps[0] as (typeof steps)[0], round: 1 },
+      charge: "attempt",
+      ended: "failed",
+    },
+  ],
+  [
+    "the same while draining: charged and handed back",
+    ambiguous,
+    probing({ draining: true }),
+    policy(),
+    { step: { do: "give_back", delayMs: 0 }, charge: "attempt" },
+  ],
+  [
+    "the same while draining with auto_ack: set aside (the broker forgot it)",
+    ambiguous,
+    probing({ draining: true }),
+    policy({ autoAck: true }),
+    { step: { do: "set_aside" }, charge: "attempt" },
+  ],
+  [
+    "a probe's function error, open on platform failures: the platform's, uncharged",
+    ambiguous,
+    probing({ openedBy: "platform_failures" }),
+    policy(),
+    { step: { do: "retry", delayMs: 0 }, charge: "setback" },
+  ],
+  [
+    "a probe's platform failure, open on function errors: uncharged",
+    systemic,
+    probing(),
+    policy(),
+    { step: { do: "retry", delayMs: 0 }, charge: "setback" },
+  ],
+  [
+    "a function error of a call that was not the probe, open on function errors: uncharged",
+    ambiguous,
+    probing({ probe: false, breaker: "open" }),
+    policy(),
+    { step: { do: "retry", delayMs: 0 }, charge: "setback" },
+  ],
   // Side exit: the drain timed out.
   [
     "drain timeout: left to the broker",
@@ -377,6 +449,7 @@ describe("decide: the one decision, every exit a row", () => {
       "ack",
       "nothing",
       "retry_queue",
+      "set_aside",
       "dead_letter",
       "requeue",
       "reject",

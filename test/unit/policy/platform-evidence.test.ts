@@ -107,3 +107,48 @@ describe("learnFromCall: what one call says about the platform", () => {
     ]);
   });
 });
+
+describe("learnFromCall: only fresh evidence counts", () => {
+  /** Messages 1..n; only those in `fresh` are first attempts. */
+  function learnWith(
+    call: CallReport,
+    happenings: Array<[{ id: number }, Happening]>,
+    fresh: number[],
+    probe?: { repeat: boolean },
+  ) {
+    const r = recorders();
+    learnFromCall({ call, happenings, fresh: (m) => fresh.includes(m.id), probe }, r.breaker, r.limit);
+    return r.told;
+  }
+
+  it("function errors of retries, returned or set-aside copies are not counted; fresh ones are", () => {
+    const told = learnWith(
+      callReport(),
+      of(happen.functionError, happen.functionError, happen.succeeded),
+      [2],
+    );
+    assert.deepEqual(told, [
+      ["limit_succeeded"],
+      ["function_errors", [2], "items reported as failed", false, false],
+      ["success", []],
+    ]);
+  });
+
+  it("a success that is not fresh still tells the breaker the platform works (closing it), as no evidence", () => {
+    assert.deepEqual(learnWith(callReport(), of(happen.succeeded), []), [
+      ["limit_succeeded"],
+      ["success", []],
+    ]);
+  });
+
+  it("a probe's failure is the probe's result even when its message is not fresh; repeat is passed on", () => {
+    assert.deepEqual(learnWith(callReport(), of(happen.functionError), [], { repeat: true }), [
+      ["limit_succeeded"],
+      ["function_errors", [], "items reported as failed", true, true],
+    ]);
+    assert.deepEqual(
+      learnWith(callReport("function_error", "ambiguous"), of(happen.functionError), [], { repeat: false }),
+      [["function_errors", [], "function_error", true, false]],
+    );
+  });
+});
