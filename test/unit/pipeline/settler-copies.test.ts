@@ -78,6 +78,79 @@ describe("Settler: dead-letter and retry copies", () => {
   });
 });
 
+describe("Settler: set-aside copies (a failed probe while the breaker is open on function errors)", () => {
+  const setAside: Decision = { step: { do: "set_aside" }, charge: "attempt" };
+
+  it("goes through the set-aside route with its round, attempts and first origin, then the original is acked", async () => {
+    const h = settlerHarness();
+    const held = h.held({
+      deliveryTag: 8,
+      retry: retryState({
+        round: 1,
+        attemptsBefore: 2,
+        origin: { exchange: "first", routingKey: "rk.first" },
+      }),
+    });
+    held.attempts = 1;
+    await h.settler.settle(held, setAside, boom);
+    const [copy] = h.publisher.published;
+    assert.deepEqual([copy?.exchange, copy?.routingKey], ["krakend.agent", "retry.setaside"]);
+    const headers = copy?.options.headers ?? {};
+    assert.deepEqual(
+      [
+        headers[AGENT_HEADERS.setAside],
+        headers[AGENT_HEADERS.roundAttempts],
+        headers[AGENT_HEADERS.attempts],
+        headers[AGENT_HEADERS.retryCount],
+        headers[AGENT_HEADERS.exchange],
+        headers[AGENT_HEADERS.routingKey],
+      ],
+      [1, 1, 3, 1, "first", "rk.first"],
+    );
+    assert.deepEqual(h.own.calls, [["ack", 8]]);
+    assert.equal(await h.read("messages_set_aside_total"), 1);
+    assert.equal(await h.read("messages_failed_total"), 0, "not an end: it comes back");
+    const warned = h.lines.find((line) => line.level === LEVEL.warn)?.msg ?? "";
+    assert.match(
+      warned,
+      /set aside behind the queue's tail \(through krakend\.retry\.setaside\) after a failed probe/,
+    );
+  });
+
+  it("with several backends, retry and set-aside copies carry the ones already done; dead letters do not", async () => {
+    const h = settlerHarness(withRetries());
+    const step = h.config.amqp.retrySteps[0];
+    assert.ok(step);
+    const decisions: Decision[] = [
+      setAside,
+      { step: { do: "retry_queue", step, round: 1 }, ended: "failed" },
+      deadLetter,
+    ];
+    for (const decision of decisions) {
+      const held = h.held();
+      held.backendsDone.add(2);
+      held.backendsDone.add(0);
+      await h.settler.settle(held, decision, boom);
+    }
+    assert.deepEqual(
+      h.publisher.published.map((copy) => copy.options.headers?.[AGENT_HEADERS.backendsDone]),
+      [[0, 2], [0, 2], undefined],
+    );
+  });
+
+  it("without a set-aside route (not expected) the copy is still tried; unroutable, it goes back after requeue_delay", async (t) => {
+    const clock = fakeClock(t);
+    const h = settlerHarness(agentConfig({ amqp: { circuit_breaker: { enabled: false } } }));
+    h.publisher.answer = async () => "unroutable";
+    const settled = h.settler.settle(h.held(), setAside, boom);
+    await turn();
+    assert.equal(h.publisher.published[0]?.routingKey, "retry.setaside");
+    await clock.tick(h.config.amqp.requeueDelayMs);
+    await settled;
+    assert.deepEqual(h.own.methods, ["giveBack"]);
+  });
+});
+
 describe("Settler: a copy that fails falls back through decide", () => {
   it("its channel closed (manual ack): left to the broker, nothing published", async () => {
     const h = settlerHarness();
