@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { AGENT_HEADERS } from "../../../src/copies/agent-headers.js";
-import { retryOptions, retryState, setAsideOptions } from "../../../src/copies/retry-route.js";
+import {
+  backendsDoneOf,
+  retryOptions,
+  retryState,
+  setAsideOptions,
+} from "../../../src/copies/retry-route.js";
 import { fakeMessage, headers as headerTables, ownTable } from "../amqp-fixtures.js";
 
 const h = AGENT_HEADERS;
@@ -239,5 +244,41 @@ describe("setAsideOptions", () => {
     });
     assert.equal(Object.hasOwn(options.headers ?? {}, h.setAside), false);
     assert.equal(Object.hasOwn(options.headers ?? {}, h.roundAttempts), false);
+  });
+});
+
+describe("backendsDoneOf: what a copy already succeeded on (several backends)", () => {
+  const death = (queue: unknown) => ({ queue, reason: "expired", count: 1 });
+  const back = (done: unknown, deaths: unknown) =>
+    returned({ [h.backendsDone]: done, ...(deaths === undefined ? {} : { "x-death": deaths }) });
+
+  it("trusted from the agent's own retry or set-aside queue, kept to the backends there are", () => {
+    assert.deepEqual([...backendsDoneOf(back([0, 2], [death("orders.retry.5s")]), "orders", 3)], [0, 2]);
+    assert.deepEqual([...backendsDoneOf(back([1], [death("orders.retry.setaside")]), "orders", 2)], [1]);
+    const forgedIndexes = back([0, 3, -1, 1.5, "1", null], [death("elsewhere"), death("orders.retry.1s")]);
+    assert.deepEqual([...backendsDoneOf(forgedIndexes, "orders", 3)], [0]);
+  });
+
+  it("ignored unless x-death names one of the agent's queues: a publisher can forge headers", () => {
+    for (const deaths of [
+      undefined,
+      [],
+      [death("orders")],
+      [death("other.retry.5s")],
+      [death(7)],
+      ["orders.retry.5s"],
+      [null],
+      { queue: "orders.retry.5s" },
+    ]) {
+      assert.deepEqual([...backendsDoneOf(back([0], deaths), "orders", 2)], [], JSON.stringify(deaths));
+    }
+  });
+
+  it("nothing done when the list is not a list", () => {
+    assert.deepEqual([...backendsDoneOf(back("0,1", [death("orders.retry.5s")]), "orders", 2)], []);
+    assert.deepEqual(
+      [...backendsDoneOf(returned({ "x-death": [death("orders.retry.5s")] }), "orders", 2)],
+      [],
+    );
   });
 });

@@ -132,3 +132,55 @@ describe("Intake: filters", () => {
     );
   });
 });
+
+describe("Intake: several backends", () => {
+  const orders = compileFilterPatterns([{ data: { kind: ["order"] } }]);
+  const refunds = compileFilterPatterns([{ data: { kind: ["refund"] } }]);
+  const fromRetryQueue = (done: unknown) => ({
+    [AGENT_HEADERS.backendsDone]: done,
+    "x-death": [{ queue: "krakend.retry.1s", reason: "expired", count: 1 }],
+  });
+
+  it("the backends whose filter keeps the message (or that have none) want it; wanted by none, it is filtered", () => {
+    const subject = intake(agentConfig(), [orders, refunds, undefined]);
+    const order = admit(subject, { content: '{"kind":"order"}' });
+    assert.deepEqual([...(order.held.backendsWanted ?? [])], [0, 2]);
+    assert.equal(order.filtered, false);
+    const onlyFiltered = intake(agentConfig(), [orders, refunds]);
+    const other = admit(onlyFiltered, { content: '{"kind":"other"}' });
+    assert.deepEqual([...(other.held.backendsWanted ?? [])], []);
+    assert.equal(other.filtered, true);
+  });
+
+  it("without filters every backend wants it", () => {
+    const { held, filtered } = admit(intake(agentConfig(), [undefined, undefined]));
+    assert.equal(held.backendsWanted, undefined);
+    assert.equal(filtered, false);
+  });
+
+  it("a copy back from the agent's own retry queue brings the backends it already succeeded on", () => {
+    const subject = intake(agentConfig(), [undefined, undefined, undefined]);
+    const { held } = admit(subject, { headers: fromRetryQueue([2, 7]) });
+    assert.deepEqual([...held.backendsDone], [2], "only backends there are");
+    const forged = admit(subject, { headers: { [AGENT_HEADERS.backendsDone]: [0, 1, 2] } });
+    assert.deepEqual([...forged.held.backendsDone], [], "not from the agent's queues: every backend again");
+  });
+
+  it("one backend: no per-backend bookkeeping, whatever the headers say", () => {
+    const { held } = admit(intake(agentConfig(), [orders]), {
+      content: '{"kind":"order"}',
+      headers: fromRetryQueue([0]),
+    });
+    assert.equal(held.backendsWanted, undefined);
+    assert.deepEqual([...held.backendsDone], []);
+  });
+
+  it("a set-aside copy brings the attempts of its round, clamped to max_retries", () => {
+    const { held } = admit(intake(agentConfig()), {
+      headers: { [AGENT_HEADERS.setAside]: 1, [AGENT_HEADERS.attempts]: 9, [AGENT_HEADERS.roundAttempts]: 9 },
+    });
+    assert.deepEqual([held.retry.setAside, held.attempts], [1, 2]);
+    assert.equal(held.fresh, false);
+    assert.equal(held.failedAProbe, true);
+  });
+});
