@@ -302,7 +302,6 @@ export const succeededOutcome: MessageOutcome = {
 
 /** A backend whose answers the test scripts; records every batch and extras sent. */
 export class FakeBackend implements Backend {
-  readonly label = "fake-fn";
   batchSize = 10;
   batchWindowMs = 0;
   maxRetries = 2;
@@ -315,6 +314,8 @@ export class FakeBackend implements Backend {
     results: new Map(batch.map((out) => [out.id, succeededOutcome])),
     call: callReport(),
   });
+
+  constructor(readonly label = "fake-fn") {}
 
   sizeOf(message: OutgoingMessage): number {
     return message.message.content.byteLength;
