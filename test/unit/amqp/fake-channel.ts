@@ -178,9 +178,13 @@ export class FakeModel extends EventEmitter {
     return this.confirmChannel;
   }
 
+  /** When set, `close()` rejects with it, as amqplib's does on a connection already gone (after `close`). */
+  closeError: Error | undefined;
+
   async close(): Promise<void> {
     this.closes += 1;
     this.drop();
+    if (this.closeError) throw this.closeError;
   }
 
   /** The connection ends (closed by either side): `close` is emitted once, as amqplib does. */

@@ -197,6 +197,31 @@ describe("Publisher: a connection that ends", () => {
     assert.equal(h.lines.at(-1)?.level, LEVEL.warn);
     assert.equal(h.lines.at(-1)?.msg, "publishing connection error on a:5672");
   });
+
+  it("closing a connection that is already gone (close rejects) is harmless", async (t) => {
+    const h = harness(t);
+    h.publisher.follow(0);
+    const noChannel = new FakeModel();
+    noChannel.confirmChannelAnswer = Promise.reject(new Error("channel refused"));
+    noChannel.closeError = new Error("Connection closed");
+    await h.accept(0, noChannel);
+    await h.clock.tick(1_000);
+    const model = new FakeModel();
+    model.closeError = new Error("Connection closed");
+    await h.accept(1, model);
+    assert.equal(h.publisher.state, "ready");
+    model.confirmChannel.emit("close");
+    await turn();
+    assert.equal(h.connects.length, 3, "the channel's close closed the connection: replaced");
+    const next = await h.accept(2, Object.assign(new FakeModel(), { closeError: new Error("gone") }));
+    h.publisher.follow(1);
+    await turn();
+    assert.equal(next.closes, 1);
+    await h.publisher.close();
+    const late = Object.assign(new FakeModel(), { closeError: new Error("gone") });
+    await h.accept(3, late);
+    assert.deepEqual([late.closes, h.publisher.state], [1, "closed"]);
+  });
 });
 
 describe("Publisher: following the consumer's node", () => {
