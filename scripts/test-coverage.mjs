@@ -1,14 +1,17 @@
 // `npm run test:coverage`: the unit tests alone (no broker, no network), with Node's own coverage
-// over the core folders; exits non-zero under the thresholds, or when a file of those folders was
-// never loaded by a unit test (Node 24 leaves such a file out of its report instead of counting 0%).
+// over the core folders and the backends' own logic; exits non-zero under the thresholds, or when a
+// file there was never loaded by a unit test (Node 24 leaves such a file out of its report instead of
+// counting 0%).
 // Prints Node's report per file (line numbers are the .ts sources', through tsx's source maps),
 // then the totals per folder; coverage/lcov.info is the same data for an editor.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, matchesGlob } from "node:path";
 
 /** The folders the gate measures. */
-const INCLUDE = ["src/pipeline", "src/policy", "src/copies", "src/amqp", "src/agent"];
+const INCLUDE = ["src/pipeline", "src/policy", "src/copies", "src/amqp", "src/agent", "src/backends"];
+/** Not the gate's: the transports, tested against local stubs (their own unit tests) rather than fakes. */
+const TRANSPORTS = ["src/backends/lambda/invoke/**", "src/backends/http/**"];
 /** Left out for now: being rewritten. Delete a line to put the file back under the gate. */
 const EXCLUDE = ["src/amqp/broker-connection.ts", "src/agent/agent.ts"];
 /** Percentages of all measured files together. */
@@ -24,7 +27,7 @@ const run = spawnSync(
     "--enable-source-maps",
     "--experimental-test-coverage",
     ...INCLUDE.map((folder) => `--test-coverage-include=${folder}/**`),
-    ...EXCLUDE.map((file) => `--test-coverage-exclude=${file}`),
+    ...[...TRANSPORTS, ...EXCLUDE].map((pattern) => `--test-coverage-exclude=${pattern}`),
     ...Object.entries(THRESHOLDS).map(([kind, percent]) => `--test-coverage-${kind}=${percent}`),
     // A test that waits for a timer nobody fires fails instead of hanging the gate.
     "--test-timeout=60000",
@@ -40,7 +43,8 @@ const run = spawnSync(
 
 const measured = readLcov(LCOV);
 const missing = INCLUDE.flatMap(sources)
-  .filter((file) => !EXCLUDE.includes(file) && !measured.has(file))
+  .filter((file) => !EXCLUDE.includes(file) && !TRANSPORTS.some((glob) => matchesGlob(file, glob)))
+  .filter((file) => !measured.has(file))
   .sort();
 printFolderTotals(measured);
 if (EXCLUDE.length > 0) console.log(`not measured for now: ${EXCLUDE.join(", ")}`);
