@@ -11,19 +11,20 @@ const autoAck = () => agentConfig({ amqp: { auto_ack: true } });
 const deadLetter: Decision = { step: { do: "dead_letter" }, charge: "attempt", ended: "failed" };
 const boom = failure("function_error", "Boom", "it broke");
 
+/** A message back from its first retry queue (2 attempts then), with 1 attempt in this round. */
+function secondRound(h: ReturnType<typeof settlerHarness>, deliveryTag: number) {
+  const held = h.held({
+    deliveryTag,
+    retry: retryState({ round: 1, attemptsBefore: 2, origin: { exchange: "first", routingKey: "rk.first" } }),
+  });
+  held.attempts = 1;
+  return held;
+}
+
 describe("Settler: dead-letter and retry copies", () => {
   it("a dead letter is published with the failure in its headers, then the original is acked", async () => {
     const h = settlerHarness();
-    const held = h.held({
-      deliveryTag: 3,
-      retry: retryState({
-        round: 1,
-        attemptsBefore: 2,
-        origin: { exchange: "first", routingKey: "rk.first" },
-      }),
-    });
-    held.attempts = 1;
-    await h.settler.settle(held, deadLetter, boom);
+    await h.settler.settle(secondRound(h, 3), deadLetter, boom);
     const [copy] = h.publisher.published;
     assert.equal(copy?.exchange, "krakend.agent", "through the agent's exchange");
     assert.equal(copy?.routingKey, DEAD_LETTER_ROUTING_KEY);
@@ -83,16 +84,7 @@ describe("Settler: set-aside copies (a failed probe while the breaker is open on
 
   it("goes through the set-aside route with its round, attempts and first origin, then the original is acked", async () => {
     const h = settlerHarness();
-    const held = h.held({
-      deliveryTag: 8,
-      retry: retryState({
-        round: 1,
-        attemptsBefore: 2,
-        origin: { exchange: "first", routingKey: "rk.first" },
-      }),
-    });
-    held.attempts = 1;
-    await h.settler.settle(held, setAside, boom);
+    await h.settler.settle(secondRound(h, 8), setAside, boom);
     const [copy] = h.publisher.published;
     assert.deepEqual([copy?.exchange, copy?.routingKey], ["krakend.agent", "retry.setaside"]);
     const headers = copy?.options.headers ?? {};
