@@ -95,8 +95,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         throw new Error(`no publishing connection to the broker within ${WAIT_MS}ms`);
       }
       const started = performance.now();
+      const blocked = this.blocked;
       await this.nextChange(WAIT_MS - waitedMs);
-      if (this.current !== "blocked") waitedMs += performance.now() - started;
+      // Only time spent unblocked counts: a wait that began blocked is the alarm's, however it ended.
+      if (!blocked) waitedMs += performance.now() - started;
     }
     return this.channel;
   }
@@ -162,6 +164,11 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     channel.on("error", () => undefined);
     channel.on("close", () => void model.close().catch(() => undefined));
     if (this.closed) {
+      await model.close().catch(() => undefined);
+      return true;
+    }
+    if (this.target !== undefined && this.config.amqp.urls[this.target] !== url) {
+      // The consumer moved to another node while this connection was being made: follow it.
       await model.close().catch(() => undefined);
       return true;
     }

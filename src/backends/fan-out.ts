@@ -8,6 +8,14 @@ import type {
   SendReport,
 } from "./backend.js";
 
+/** A member that gave no outcome for the message and no failure for its call. */
+const NOT_TAKEN: Failure = {
+  kind: "server_error",
+  errorType: "NoOutcome",
+  message: "the backend gave no outcome for the message",
+  durationMs: 0,
+};
+
 /** Which failure says most about the platform: the breaker hears that one. */
 const SCOPE_RANK = { systemic: 0, ambiguous: 1, message: 2 } as const;
 
@@ -41,6 +49,13 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
         response ??= outcome;
       } else if (outcome?.kind === "failed") {
         failures.push({ failure: outcome.failure, scope: outcome.scope, index });
+      } else {
+        // No outcome for the message (the call failed as a whole, or a split): it did not take it.
+        failures.push({
+          failure: report.call?.failure ?? NOT_TAKEN,
+          scope: report.call?.scope ?? "systemic",
+          index,
+        });
       }
       return outcome?.kind === "succeeded";
     };

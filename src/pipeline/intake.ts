@@ -51,7 +51,8 @@ export class Intake {
       }
       if (consumer.orderKey) lane = orderLane(consumer.orderKey, message, origin, body);
     } catch (thrown) {
-      // Not expected (both are total); the message is still invoked.
+      // Not expected (both are total); the message is still invoked, on every backend.
+      wanted = undefined;
       log.error({ err: toError(thrown) }, "reading a message for filters or ordering failed");
     }
     const receivedAt = this.options.now ? this.options.now() : performance.now();

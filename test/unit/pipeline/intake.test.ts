@@ -110,9 +110,7 @@ describe("Intake: filters", () => {
     assert.match(lines[0]?.msg ?? "", /reading a message for filters or ordering failed/);
   });
 
-  it("a filter that throws: the message is still invoked, on every backend", {
-    todo: "bug in src/pipeline/intake.ts: the throw leaves `wanted` an empty Set (or only the backends before the throwing filter), so the message is acked as filtered without a call, and with several backends the later ones are never called",
-  }, () => {
+  it("a filter that throws: the message is still invoked, on every backend", {}, () => {
     assert.equal(admit(intake(agentConfig(), [throwing])).filtered, false, "one backend: invoked");
     const { held, filtered } = admit(intake(agentConfig(), [undefined, throwing]));
     assert.equal(filtered, false);
