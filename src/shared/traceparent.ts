@@ -64,13 +64,21 @@ export function parseTraceparentExact(value: string): Traceparent | undefined {
 }
 
 const isBlank = (code: number): boolean => code === 0x20 || code === 0x09;
+const BLANK_ENDS = /^[ \t]+|[ \t]+$/g;
+
+/**
+ * `value` without the spaces and tabs around it (HTTP's optional white space, which the W3C trace
+ * context headers allow); the same string, unchanged and not copied, when there are none.
+ */
+export function trimHttpWhitespace(value: string): string {
+  const length = value.length;
+  if (length === 0 || (!isBlank(value.charCodeAt(0)) && !isBlank(value.charCodeAt(length - 1)))) return value;
+  return value.replace(BLANK_ENDS, "");
+}
 
 /** {@link parseTraceparentExact} after removing spaces and tabs around the value (HTTP's optional white space). */
 export function parseTraceparent(value: string): Traceparent | undefined {
-  const length = value.length;
-  if (length > 0 && (isBlank(value.charCodeAt(0)) || isBlank(value.charCodeAt(length - 1))))
-    return parseTraceparentExact(value.replace(/^[ \t]+|[ \t]+$/g, ""));
-  return parseTraceparentExact(value);
+  return parseTraceparentExact(trimHttpWhitespace(value));
 }
 
 /** A version `00` `traceparent`. The ids must already be valid (lowercase hex, 32 and 16 digits). */

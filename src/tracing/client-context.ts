@@ -20,15 +20,21 @@ export interface ClientContextHeader {
 
 const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4;
 
-function customJson(traceparent: string, tracestate: string | undefined): string {
-  const parent = JSON.stringify(traceparent);
-  return tracestate === undefined
-    ? `{"custom":{"traceparent":${parent}}}`
-    : `{"custom":{"traceparent":${parent},"tracestate":${JSON.stringify(tracestate)}}}`;
+/** Printable ASCII other than `"` and `\\`: a JSON string of it is the text in quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** `traceparent` as `formatTraceparent` writes it (hex digits and dashes: nothing to escape). */
+function customJson(traceparent: string, tracestate: string | undefined): { json: string; ascii: boolean } {
+  if (tracestate === undefined) return { json: `{"custom":{"traceparent":"${traceparent}"}}`, ascii: true };
+  const plain = PLAIN.test(tracestate);
+  const state = plain ? `"${tracestate}"` : JSON.stringify(tracestate);
+  // JSON.stringify leaves characters beyond ASCII as they are: only the plain case is known to be ASCII.
+  return { json: `{"custom":{"traceparent":"${traceparent}","tracestate":${state}}}`, ascii: plain };
 }
 
 /**
- * Base64 of `{"custom":{"traceparent":…,"tracestate":…}}`, at most `limitBytes` long: when it would
+ * Base64 of `{"custom":{"traceparent":…,"tracestate":…}}` for a `traceparent` formatted by
+ * `formatTraceparent`, at most `limitBytes` long: when it would
  * be longer, `tracestate` is dropped first, then the whole context (no header); `dropped` says which.
  */
 export function clientContextHeader(
@@ -37,13 +43,14 @@ export function clientContextHeader(
   limitBytes = CLIENT_CONTEXT_LIMIT_BYTES,
 ): ClientContextHeader {
   let dropped: DroppedTraceContextPart | undefined;
-  let json = customJson(traceparent, tracestate);
-  let bytes = Buffer.byteLength(json);
+  let { json, ascii } = customJson(traceparent, tracestate);
+  let bytes = ascii ? json.length : Buffer.byteLength(json);
   if (tracestate !== undefined && base64Length(bytes) > limitBytes) {
     dropped = "tracestate";
-    json = customJson(traceparent, undefined);
-    bytes = Buffer.byteLength(json);
+    ({ json, ascii } = customJson(traceparent, undefined));
+    bytes = ascii ? json.length : Buffer.byteLength(json);
   }
   if (base64Length(bytes) > limitBytes) return { value: undefined, dropped: "context" };
-  return { value: Buffer.from(json).toString("base64"), dropped };
+  // btoa reads each character as one byte: right for ASCII, and three times faster than a Buffer.
+  return { value: ascii ? btoa(json) : Buffer.from(json).toString("base64"), dropped };
 }

@@ -68,7 +68,13 @@ export class PropagatedInvocation implements InvocationTrace {
   startCall(target: CallTarget): CallTrace {
     const trail = this.#callTrail();
     if (trail === null) return UNTRACED_CALL;
-    const { headers, dropped } = callHeaders(target.kind, { ...trail, spanId: randomSpanId() }, this.#now());
+    const outgoing = {
+      traceId: trail.traceId,
+      spanId: randomSpanId(),
+      sampled: trail.sampled,
+      tracestate: trail.tracestate,
+    };
+    const { headers, dropped } = callHeaders(target.kind, outgoing, this.#now());
     return { headers, dropped, end: UNTRACED_CALL.end };
   }
 

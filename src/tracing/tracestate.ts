@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { trimHttpWhitespace } from "../shared/traceparent.js";
 
 /** At most this many list members. */
 export const TRACESTATE_MAX_MEMBERS = 32;
@@ -19,7 +20,12 @@ export const TRACESTATE_MAX_INPUT_CHARS = 20_000;
 
 const KEY = /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$/;
 const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
-const BLANKS = /^[ \t]+|[ \t]+$/g;
+
+/** `key=value` with a valid key and value. */
+function isValidMember(member: string): boolean {
+  const equals = member.indexOf("=");
+  return equals > 0 && KEY.test(member.slice(0, equals)) && VALUE.test(member.slice(equals + 1));
+}
 
 /**
  * The list members of a `tracestate` (`key=value`, white space around them removed, empty members
@@ -30,15 +36,13 @@ const BLANKS = /^[ \t]+|[ \t]+$/g;
 export function parseTracestate(raw: string): string[] | undefined {
   if (raw.length > TRACESTATE_MAX_INPUT_CHARS) return undefined;
   const members: string[] = [];
-  const keys = new Set<string>();
+  const keys: string[] = [];
   for (const part of raw.split(",")) {
-    const member = part.replace(BLANKS, "");
+    const member = trimHttpWhitespace(part);
     if (member === "") continue;
-    const equals = member.indexOf("=");
-    if (equals < 1) return undefined;
-    const key = member.slice(0, equals);
-    if (!KEY.test(key) || !VALUE.test(member.slice(equals + 1)) || keys.has(key)) return undefined;
-    keys.add(key);
+    const key = isValidMember(member) ? member.slice(0, member.indexOf("=")) : undefined;
+    if (key === undefined || keys.includes(key)) return undefined;
+    keys.push(key);
     members.push(member);
   }
   return members;
@@ -77,6 +81,10 @@ export function trimTracestateMembers(members: readonly string[]): string[] {
  * most 32 members and 512 characters, joined without white space; `undefined` when nothing is left.
  */
 export function trimTracestate(raw: string): string | undefined {
+  // The common case, one member and nothing to trim: checked without splitting.
+  if (raw.length <= TRACESTATE_TARGET_CHARS && !raw.includes(",") && trimHttpWhitespace(raw) === raw) {
+    return raw !== "" && isValidMember(raw) ? raw : undefined;
+  }
   const members = parseTracestate(raw);
   if (members === undefined) return undefined;
   const kept = trimTracestateMembers(members);

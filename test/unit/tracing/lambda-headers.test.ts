@@ -87,6 +87,11 @@ describe("X-Amz-Client-Context (base64 at most 3,583 bytes)", () => {
     });
   });
 
+  it("encodes text beyond ASCII as UTF-8", () => {
+    const { value } = clientContextHeader(TRACEPARENT, 'k=café "ü" ✓');
+    assert.equal(decode(value as string).custom.tracestate, 'k=café "ü" ✓');
+  });
+
   it("an untrimmed 4 KB tracestate is dropped at the real limit, the traceparent kept", () => {
     const raw = Array.from({ length: 32 }, (_, i) => `vendor${i}=${"v".repeat(120)}`).join(",");
     assert.ok(raw.length > 4000);
@@ -106,13 +111,17 @@ describe("X-Amz-Client-Context (base64 at most 3,583 bytes)", () => {
 
   it("is never longer than the limit, whatever the tracestate (escaping included)", () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 6000 }), fc.integer({ min: 0, max: 5000 }), (state, limit) => {
-        const { value, dropped } = clientContextHeader(TRACEPARENT, state, limit);
-        if (value !== undefined) assert.ok(value.length <= limit);
-        else assert.equal(dropped, "context");
-        if (value !== undefined && dropped === undefined)
-          assert.equal(decode(value).custom.tracestate, state);
-      }),
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 6000 }), fc.string({ unit: "binary", maxLength: 2000 })),
+        fc.integer({ min: 0, max: 5000 }),
+        (state, limit) => {
+          const { value, dropped } = clientContextHeader(TRACEPARENT, state, limit);
+          if (value !== undefined) assert.ok(value.length <= limit);
+          else assert.equal(dropped, "context");
+          if (value !== undefined && dropped === undefined)
+            assert.equal(decode(value).custom.tracestate, state);
+        },
+      ),
     );
   });
 });
