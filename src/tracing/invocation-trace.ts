@@ -1,0 +1,64 @@
+/**
+ * What the pipeline holds for one invocation: the object it asks for the headers of each backend
+ * call and of each copy, and ends when the invocation is over. Three implementations: none (tracing
+ * off), propagation only (export off), recorded spans (export on).
+ *
+ * @module
+ */
+import type { OutgoingMessage } from "../backends/backend.js";
+import type { DroppedTraceContextPart } from "./client-context.js";
+import type { CopyTraceHeaders } from "./copy-trace-headers.js";
+
+/** A message of the invocation: the delivery (headers, properties, delivery tag) and where it was first published. */
+export type TracedMessage = Pick<OutgoingMessage, "message" | "origin">;
+
+/** The backend a call goes to, as the CLIENT span describes it. */
+export type CallTarget =
+  | { kind: "lambda"; functionName: string }
+  /** `url` without credentials (it becomes `url.full`). */
+  | { kind: "http"; method: string; url: string };
+
+/** What came back from a call. */
+export interface CallResult {
+  /** A short, low-cardinality failure type (a `FailureKind`); absent on success. */
+  errorType?: string;
+  /** The Lambda request id (`x-amzn-RequestId`). */
+  requestId?: string;
+  /** The HTTP status of the response. */
+  statusCode?: number;
+}
+
+/** One backend call. */
+export interface CallTrace {
+  /** Pass as `SendExtras.headers`; `undefined` when there is no trace context to send. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  /** Set when Lambda's client-context limit left a part out: count it in `trace_context_dropped_total{part}`. */
+  readonly dropped: DroppedTraceContextPart | undefined;
+  /** Ends the CLIENT span (when spans are recorded). Idempotent. */
+  end(result?: CallResult): void;
+}
+
+/** One invocation: a batch of messages handled together. */
+export interface InvocationTrace {
+  /** Starts a backend call (a CLIENT span when recorded) and gives its headers. Once per call, retries included. */
+  startCall(target: CallTarget): CallTrace;
+  /**
+   * The trace headers for a copy (dead letter, retry, reply) of `messages[index]`: set them on the
+   * copy with `withTraceHeaders`. `undefined`: leave the copy's headers as they are.
+   */
+  copyHeaders(index: number): CopyTraceHeaders | undefined;
+  /** Ends the CONSUMER span, with `errorType` when the invocation failed. Idempotent. */
+  end(errorType?: string): void;
+}
+
+const noop = (): void => {};
+
+/** A call with nothing to send and nothing to record. */
+export const UNTRACED_CALL: CallTrace = Object.freeze({ headers: undefined, dropped: undefined, end: noop });
+
+/** The invocation of an agent whose tracing is off: the same object every time, nothing allocated. */
+export const UNTRACED_INVOCATION: InvocationTrace = Object.freeze({
+  startCall: () => UNTRACED_CALL,
+  copyHeaders: () => undefined,
+  end: noop,
+});
