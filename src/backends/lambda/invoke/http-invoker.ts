@@ -1,12 +1,12 @@
 import { LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
 import { toError } from "../../../errors.js";
+import { lambdaClientConfig } from "../../aws/lambda-client-config.js";
+import { SignerSha256 } from "../../aws/signer-sha256.js";
 import { CLOSED_EVIDENCE, classifyFailure, payloadTooLargeOutcome } from "./classify-failure.js";
 import { thrownEvidence } from "./failure-evidence.js";
 import { outcomeOfResponse } from "./invoke-response.js";
 import { type InvokeTarget, resolveInvokeTarget } from "./invoke-target.js";
-import { lambdaClientConfig } from "./lambda-client-config.js";
 import { signInvokeRequest } from "./sign-invoke-request.js";
-import { SignerSha256 } from "./signer-sha256.js";
 import type { Transport } from "./transport.js";
 import { type InvokeOutcome, type Invoker, type InvokerOptions, MAX_SYNC_PAYLOAD_BYTES } from "./types.js";
 import { createUndiciTransport } from "./undici-transport.js";

@@ -3,7 +3,7 @@ import { userAgentMiddleware } from "@aws-sdk/core/client";
 import { getEndpointFromInstructions } from "@smithy/core/endpoints";
 import type { SignatureV4 } from "@smithy/signature-v4";
 import type { AuthScheme, HandlerExecutionContext, MetadataBearer } from "@smithy/types";
-import { ClockSkew } from "./clock-skew.js";
+import { ClockSkew } from "../../aws/clock-skew.js";
 import { invocationPath } from "./invocation-path.js";
 
 /** Everything about a call that does not change from one call to the next, resolved once. */

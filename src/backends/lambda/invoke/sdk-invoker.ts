@@ -3,6 +3,7 @@ import { Agent as HttpsAgent } from "node:https";
 import { InvokeCommand, LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { toError } from "../../../errors.js";
+import { lambdaClientConfig } from "../../aws/lambda-client-config.js";
 import {
   CLOSED_EVIDENCE,
   classifyFailure,
@@ -10,7 +11,6 @@ import {
   payloadTooLargeOutcome,
 } from "./classify-failure.js";
 import { thrownEvidence, timeoutEvidence } from "./failure-evidence.js";
-import { lambdaClientConfig } from "./lambda-client-config.js";
 import { CONNECT_TIMEOUT_MS } from "./transport.js";
 import { type InvokeOutcome, type Invoker, type InvokerOptions, MAX_SYNC_PAYLOAD_BYTES } from "./types.js";
 

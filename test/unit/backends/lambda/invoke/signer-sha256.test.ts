@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Sha256 } from "@smithy/core/checksum";
-import { SignerSha256 } from "../../../../../src/backends/lambda/invoke/signer-sha256.js";
+import { SignerSha256 } from "../../../../../src/backends/aws/signer-sha256.js";
 
 const DATA = new TextEncoder().encode("AWS4-HMAC-SHA256\n20260102T030405Z\nscope\nhash");
 

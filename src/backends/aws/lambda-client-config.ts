@@ -1,5 +1,5 @@
 import type { LambdaClientConfig } from "@aws-sdk/client-lambda";
-import type { InvokerOptions } from "./types.js";
+import type { InvokerOptions } from "../lambda/invoke/types.js";
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
