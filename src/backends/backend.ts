@@ -88,6 +88,8 @@ export interface CallReport {
   durationMs: number | undefined;
   /** A `Retry-After` the platform asked for (throttling), in milliseconds. */
   retryAfterMs?: number;
+  /** The id the platform gave the request (Lambda's `x-amzn-RequestId`), for the tracing CLIENT span. */
+  requestId?: string;
 }
 
 export interface SendReport {
@@ -95,6 +97,12 @@ export interface SendReport {
   results: Map<number, MessageOutcome>;
   call: CallReport | undefined;
 }
+
+/** What one call goes to, as a tracing CLIENT span names it (it also decides the trace headers sent). */
+export type CallTarget =
+  | { kind: "lambda"; functionName: string }
+  /** `url` without credentials (it becomes `url.full`). */
+  | { kind: "http"; method: string; url: string };
 
 /** What the pipeline adds to a call (the tracing feature's headers). */
 export interface SendExtras {
@@ -109,6 +117,8 @@ export interface SendExtras {
 export interface Backend {
   /** The metrics label: the function name, or `METHOD host+url_pattern` with credentials masked. */
   readonly label: string;
+  /** What each call goes to (tracing). */
+  readonly callTarget: CallTarget;
   /** Most messages per call (`batch_size`), and the longest wait to fill a batch (`batch_window`). */
   readonly batchSize: number;
   readonly batchWindowMs: number;
