@@ -53,3 +53,8 @@ export function withTraceHeaders(
   delete copy[TRACESTATE_HEADER];
   return Object.assign(copy, trace);
 }
+
+/** The trace id of a copy's `traceparent` (for log lines); `undefined` without one. */
+export function traceIdOf(trace: CopyTraceHeaders | undefined): string | undefined {
+  return trace?.[TRACEPARENT_HEADER]?.slice(3, 35);
+}

@@ -8,6 +8,7 @@ export type { DroppedTraceContextPart } from "./client-context.js";
 export {
   COPY_TRACE_HEADERS_MAX_BYTES,
   type CopyTraceHeaders,
+  traceIdOf,
   withTraceHeaders,
 } from "./copy-trace-headers.js";
 export type { TracingEnv } from "./export-settings.js";
@@ -16,6 +17,7 @@ export type {
   CallTarget,
   CallTrace,
   InvocationTrace,
+  SettleTrace,
   TracedMessage,
 } from "./invocation-trace.js";
 export { KRAKEND_TELEMETRY_KEY, KRAKEND_TELEMETRY_NOTE } from "./krakend-telemetry.js";
@@ -24,6 +26,7 @@ export { SHUTDOWN_ERROR_TYPE } from "./recorded-invocation.js";
 export {
   createTracing,
   SHUTDOWN_TIMEOUT_MS,
+  TRACING_OFF,
   type Tracing,
   type TracingDependencies,
   type TracingMode,

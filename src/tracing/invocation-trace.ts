@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { OutgoingMessage } from "../backends/backend.js";
+import type { CallTarget, OutgoingMessage } from "../backends/backend.js";
 import type { DroppedTraceContextPart } from "./client-context.js";
 import type { CopyTraceHeaders } from "./copy-trace-headers.js";
 
@@ -13,10 +13,7 @@ import type { CopyTraceHeaders } from "./copy-trace-headers.js";
 export type TracedMessage = Pick<OutgoingMessage, "message" | "origin">;
 
 /** The backend a call goes to, as the CLIENT span describes it. */
-export type CallTarget =
-  | { kind: "lambda"; functionName: string }
-  /** `url` without credentials (it becomes `url.full`). */
-  | { kind: "http"; method: string; url: string };
+export type { CallTarget } from "../backends/backend.js";
 
 /** What came back from a call. */
 export interface CallResult {
@@ -34,8 +31,16 @@ export interface CallTrace {
   readonly headers: Readonly<Record<string, string>> | undefined;
   /** Set when Lambda's client-context limit left a part out: count it in `trace_context_dropped_total{part}`. */
   readonly dropped: DroppedTraceContextPart | undefined;
+  /** The trace the call is made in (for log lines); `undefined` when there is none. */
+  readonly traceId: string | undefined;
   /** Ends the CLIENT span (when spans are recorded). Idempotent. */
   end(result?: CallResult): void;
+}
+
+/** The settlement of one message (ack, a copy, a requeue…): a span when settle spans are recorded. */
+export interface SettleTrace {
+  /** Ends the span, as failed with `errorType` when given. Idempotent. */
+  end(errorType?: string): void;
 }
 
 /** One invocation: a batch of messages handled together. */
@@ -47,6 +52,8 @@ export interface InvocationTrace {
    * copy with `withTraceHeaders`. `undefined`: leave the copy's headers as they are.
    */
   copyHeaders(index: number): CopyTraceHeaders | undefined;
+  /** Starts the settlement `operation` (the step: `ack`, `dead_letter`…) of `messages[index]`. */
+  startSettle(index: number, operation: string): SettleTrace;
   /** Ends the CONSUMER span, with `errorType` when the invocation failed. Idempotent. */
   end(errorType?: string): void;
 }
@@ -54,11 +61,20 @@ export interface InvocationTrace {
 const noop = (): void => {};
 
 /** A call with nothing to send and nothing to record. */
-export const UNTRACED_CALL: CallTrace = Object.freeze({ headers: undefined, dropped: undefined, end: noop });
+export const UNTRACED_CALL: CallTrace = Object.freeze({
+  headers: undefined,
+  dropped: undefined,
+  traceId: undefined,
+  end: noop,
+});
+
+/** A settlement with nothing to record. */
+export const UNTRACED_SETTLE: SettleTrace = Object.freeze({ end: noop });
 
 /** The invocation of an agent whose tracing is off: the same object every time, nothing allocated. */
 export const UNTRACED_INVOCATION: InvocationTrace = Object.freeze({
   startCall: () => UNTRACED_CALL,
   copyHeaders: () => undefined,
+  startSettle: () => UNTRACED_SETTLE,
   end: noop,
 });

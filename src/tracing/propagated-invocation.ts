@@ -11,8 +11,10 @@ import {
   type CallTarget,
   type CallTrace,
   type InvocationTrace,
+  type SettleTrace,
   type TracedMessage,
   UNTRACED_CALL,
+  UNTRACED_SETTLE,
 } from "./invocation-trace.js";
 import { extractTraceparent, extractTracestate } from "./message-trace-headers.js";
 import { randomSpanId, xrayCompatibleTraceId } from "./trace-ids.js";
@@ -75,7 +77,7 @@ export class PropagatedInvocation implements InvocationTrace {
       tracestate: trail.tracestate,
     };
     const { headers, dropped } = callHeaders(target.kind, outgoing, this.#now());
-    return { headers, dropped, end: UNTRACED_CALL.end };
+    return { headers, dropped, traceId: trail.traceId, end: UNTRACED_CALL.end };
   }
 
   /** The message's own context, as it arrived (no span of the agent's was recorded to point to). */
@@ -83,6 +85,10 @@ export class PropagatedInvocation implements InvocationTrace {
     const headers = this.#messages[index]?.message.properties.headers;
     const own = extractTraceparent(headers);
     return own && copyTraceHeaders(own.traceId, own.spanId, own.sampled, extractTracestate(headers));
+  }
+
+  startSettle(): SettleTrace {
+    return UNTRACED_SETTLE;
   }
 
   end(): void {}

@@ -65,6 +65,7 @@ export interface RecordedCallOptions {
 export class RecordedCall implements CallTrace {
   readonly headers: CallTrace["headers"];
   readonly dropped: CallTrace["dropped"];
+  readonly traceId: string;
   readonly #span: Span;
   readonly #onEnd: (call: RecordedCall) => void;
   #open = true;
@@ -73,6 +74,7 @@ export class RecordedCall implements CallTrace {
     this.#span = startClientSpan(tracer, target, parent);
     this.#onEnd = onEnd;
     const span = this.#span.spanContext();
+    this.traceId = span.traceId;
     const outgoing: OutgoingTraceContext = {
       traceId: span.traceId,
       spanId: span.spanId,

@@ -19,13 +19,21 @@ import {
 } from "@opentelemetry/api";
 import type { Traceparent } from "../shared/traceparent.js";
 import { type CopyTraceHeaders, copyTraceHeaders } from "./copy-trace-headers.js";
-import type { CallTarget, CallTrace, InvocationTrace, TracedMessage } from "./invocation-trace.js";
+import {
+  type CallTarget,
+  type CallTrace,
+  type InvocationTrace,
+  type SettleTrace,
+  type TracedMessage,
+  UNTRACED_SETTLE,
+} from "./invocation-trace.js";
 import { extractTraceparent, extractTracestate } from "./message-trace-headers.js";
 import type { ParentMode } from "./propagated-invocation.js";
 import { endWithError, isSampled, RecordedCall } from "./recorded-call.js";
 import {
   MESSAGING_ATTRIBUTES,
   MESSAGING_OPERATION_PROCESS,
+  MESSAGING_OPERATION_SETTLE,
   MESSAGING_SYSTEM_RABBITMQ,
 } from "./span-attributes.js";
 
@@ -56,6 +64,8 @@ export interface RecordedInvocationOptions {
   messages: readonly TracedMessage[];
   destination: string;
   parent: ParentMode;
+  /** Record a span per settlement (opt-in). */
+  settleSpans: boolean;
   now: () => number;
   /** Called once when the invocation ends (the facade's list of open invocations). */
   onEnd: (invocation: RecordedInvocation) => void;
@@ -136,6 +146,32 @@ export class RecordedInvocation implements InvocationTrace {
       isSampled(consumer),
       own ? this.#tracestate : undefined,
     );
+  }
+
+  /** A CLIENT span `<operation> <destination>`, a child of the CONSUMER span, when settle spans are on. */
+  startSettle(index: number, operation: string): SettleTrace {
+    const { settleSpans, tracer, destination, messages } = this.#options;
+    const message = messages[index];
+    if (!settleSpans || message === undefined) return UNTRACED_SETTLE;
+    const attributes: Attributes = {
+      [MESSAGING_ATTRIBUTES.system]: MESSAGING_SYSTEM_RABBITMQ,
+      [MESSAGING_ATTRIBUTES.operationType]: MESSAGING_OPERATION_SETTLE,
+      [MESSAGING_ATTRIBUTES.operationName]: operation,
+      [MESSAGING_ATTRIBUTES.destinationName]: destination,
+      ...messageAttributes(message),
+    };
+    const span = tracer.startSpan(
+      `${operation} ${destination}`,
+      { kind: SpanKind.CLIENT, attributes },
+      this.#context,
+    );
+    let open = true;
+    return {
+      end: (errorType) => {
+        if (open) endWithError(span, errorType);
+        open = false;
+      },
+    };
   }
 
   end(errorType?: string): void {

@@ -15,10 +15,12 @@ export const MESSAGING_ATTRIBUTES = {
   conversationId: "messaging.message.conversation_id",
   batchMessageCount: "messaging.batch.message_count",
   operationType: "messaging.operation.type",
+  operationName: "messaging.operation.name",
 } as const;
 
 export const MESSAGING_SYSTEM_RABBITMQ = "rabbitmq";
 export const MESSAGING_OPERATION_PROCESS = "process";
+export const MESSAGING_OPERATION_SETTLE = "settle";
 
 export const FAAS_ATTRIBUTES = {
   invokedName: "faas.invoked_name",

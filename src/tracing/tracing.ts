@@ -20,6 +20,8 @@ export interface TracingOptions {
    * message (always so for a batch).
    */
   parent: ParentMode;
+  /** A span per settlement (ack, copy, requeue…) of an invocation's messages, when spans are exported. */
+  settleSpans?: boolean;
 }
 
 /** `off`: tracing disabled; `propagate`: context carried on, no spans; `export`: spans recorded and exported. */
@@ -47,7 +49,8 @@ export interface TracingDependencies {
 
 export const SHUTDOWN_TIMEOUT_MS = 5000;
 
-const DISABLED: Tracing = Object.freeze({
+/** Tracing turned off: what an agent without a `Tracing` of its own uses. */
+export const TRACING_OFF: Tracing = Object.freeze({
   mode: "off" as const,
   notes: Object.freeze([]),
   startInvocation: () => UNTRACED_INVOCATION,
@@ -78,6 +81,7 @@ function exporting(options: TracingOptions, spans: SpanExport, now: () => number
         messages,
         destination,
         parent: options.parent,
+        settleSpans: options.settleSpans ?? false,
         now,
         onEnd,
       });
@@ -104,9 +108,9 @@ export async function createTracing(
   const decision = exportSettingsFromEnv(env);
   if (!options.enabled) {
     return decision.settings === undefined
-      ? DISABLED
+      ? TRACING_OFF
       : {
-          ...DISABLED,
+          ...TRACING_OFF,
           notes: ["tracing is disabled: the OTLP export settings in the environment are ignored"],
         };
   }

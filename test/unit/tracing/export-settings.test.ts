@@ -10,6 +10,7 @@ import {
   HTTP_CLIENT_ATTRIBUTES,
   MESSAGING_ATTRIBUTES,
   MESSAGING_OPERATION_PROCESS,
+  MESSAGING_OPERATION_SETTLE,
   MESSAGING_SYSTEM_RABBITMQ,
 } from "../../../src/tracing/span-attributes.js";
 
@@ -105,9 +106,11 @@ describe("span attribute names are the semantic conventions' own", () => {
       conversationId: conventions.ATTR_MESSAGING_MESSAGE_CONVERSATION_ID,
       batchMessageCount: conventions.ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
       operationType: conventions.ATTR_MESSAGING_OPERATION_TYPE,
+      operationName: conventions.ATTR_MESSAGING_OPERATION_NAME,
     });
     assert.equal(MESSAGING_SYSTEM_RABBITMQ, conventions.MESSAGING_SYSTEM_VALUE_RABBITMQ);
     assert.equal(MESSAGING_OPERATION_PROCESS, conventions.MESSAGING_OPERATION_TYPE_VALUE_PROCESS);
+    assert.equal(MESSAGING_OPERATION_SETTLE, conventions.MESSAGING_OPERATION_TYPE_VALUE_SETTLE);
     assert.deepEqual(FAAS_ATTRIBUTES, {
       invokedName: conventions.ATTR_FAAS_INVOKED_NAME,
       invokedProvider: conventions.ATTR_FAAS_INVOKED_PROVIDER,
