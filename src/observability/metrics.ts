@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { traceContextDroppedCounter, traceContextDroppedOf } from "./trace-metrics.js";
 
 /** Invocation outcomes as labels: one per kind of Invoke result. */
 const RESULTS = [
@@ -58,6 +59,7 @@ export class Metrics {
   readonly orderKeysWaiting: Gauge<Labels>;
   readonly oldestWait: Gauge<Labels>;
   readonly lastSuccess: Gauge<Labels>;
+  readonly traceContextDropped = traceContextDroppedCounter(this.registry);
 
   constructor() {
     const registers = [this.registry];
@@ -209,6 +211,7 @@ export class Metrics {
       orderKeysWaiting: bind(this.orderKeysWaiting),
       oldestWait: bind(this.oldestWait),
       lastSuccess: bind(this.lastSuccess),
+      traceContextDropped: traceContextDroppedOf(this.traceContextDropped, agent),
       invocation: (result: InvocationResult) =>
         results[result] as ReturnType<Counter<"agent" | "outcome">["labels"]>,
       state: (state: string, value: number) => this.state.set({ agent, state }, value),
