@@ -4,7 +4,6 @@ import type { TlsMaterial } from "../amqp/connect-options.js";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
 import { Publisher } from "../amqp/publisher.js";
 import { startupConfigNotes } from "../amqp/topology.js";
-import type { Backend } from "../backends/backend.js";
 import type { AgentConfig } from "../config/types.js";
 import { type AgentError, toError } from "../errors.js";
 import {
@@ -20,13 +19,12 @@ import type { CircuitTransition } from "../policy/circuit-breaker.js";
 import { ConsumerControl } from "../policy/consumer-control.js";
 import { HealthWatch } from "./health-watch.js";
 import { logConnections, logConsuming, logDrainTimeout, reportCircuit } from "./log-lines.js";
+import type { PipelineWiring } from "./pipeline-parts.js";
 import { buildPipeline, type PipelineParts, pipelineStatus, pipelineWaits } from "./pipeline-parts.js";
 import { startupWarnings } from "./startup-warnings.js";
 
-export interface AgentSeams {
-  /** Tests: a backend of their own instead of the config's. */
-  backend?: Backend;
-}
+/** Tests: a backend of their own instead of the config's; the process's tracing (off when absent). */
+export type AgentSeams = Pick<PipelineWiring, "backend" | "tracing">;
 
 /**
  * One async agent: consumes its queue and sends the messages to its backend. Lifecycle:
@@ -75,7 +73,7 @@ export class Agent implements ObservedAgent {
       onCircuit: (transition) => this.onCircuit(transition),
       onHeldChange: (held) => this.control.heldChanged(held),
       onProbeStarved: () => this.control.probeStarved(),
-      backend: seams.backend,
+      ...seams,
     });
     const { scheduler, breaker, limit } = this.parts;
     this.metrics.concurrencyLimit.set(limit.limit);

@@ -2,6 +2,7 @@ import type { ConsumeMessage } from "amqplib";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
 import type { Origin, OutgoingMessage } from "../backends/backend.js";
 import type { RetryState } from "../copies/retry-route.js";
+import type { InvocationTrace } from "../tracing/index.js";
 
 /** A message in the agent's hands, with the session whose channel must settle it. */
 export interface Delivery {
@@ -47,6 +48,9 @@ export class HeldMessage implements OutgoingMessage {
   probedAt = Number.NEGATIVE_INFINITY;
   /** Probes it failed while held (a lane's head is probed again; others are set aside). */
   probeFailures = 0;
+  /** Its last invocation's trace, and its index there: the trace its copies and log lines are in. */
+  trace: InvocationTrace | undefined;
+  traceIndex = 0;
   private current: Phase = "waiting";
 
   constructor(
