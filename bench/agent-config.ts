@@ -10,6 +10,8 @@ export interface AgentSettings {
   batchWindow: string;
   eventFormat: "rmq" | "body";
   client: "http" | "sdk";
+  /** `amqp_lambda_agent.tracing.enabled` (default true). */
+  tracing?: boolean;
 }
 
 /** A real agent config file (KrakenD async_agent shape) for one benchmark run. */
@@ -49,7 +51,12 @@ export function agentConfig(s: AgentSettings): Record<string, unknown> {
         },
       },
     ],
-    amqp_lambda_agent: { http: { enabled: false }, summary_interval: "1h", log_level: "warn" },
+    amqp_lambda_agent: {
+      http: { enabled: false },
+      summary_interval: "1h",
+      log_level: "warn",
+      tracing: { enabled: s.tracing ?? true },
+    },
   };
 }
 

@@ -20,6 +20,11 @@ export interface AgentVariant {
   prefetch?: number;
   /** Overrides the scenario's message count (variants whose rates differ tenfold). */
   messages?: number;
+  /**
+   * `off`: `amqp_lambda_agent.tracing.enabled: false`; `propagate` (the default): trace context
+   * carried, no export; `export`: spans exported over OTLP/HTTP to the stub (`/v1/traces`).
+   */
+  tracing?: "off" | "propagate" | "export";
 }
 
 export interface BaselineVariant {
@@ -52,6 +57,8 @@ export interface Scenario {
    * day, and within minutes) does not decide it. Default 1.
    */
   rounds?: number;
+  /** Every message carries a `traceparent` and a `tracestate` (a trace of its own). */
+  traced?: boolean;
   variants: Variant[];
 }
 
@@ -137,6 +144,24 @@ export const SCENARIOS: Scenario[] = [
     variants: [
       { kind: "agent", label: "agent batch 1", batchSize: 1, messages: 2_500 },
       { kind: "agent", label: "agent batch 10", batchSize: 10, batchWindow: "20ms" },
+    ],
+  },
+  {
+    // What tracing costs per message where it weighs most (an instant function), in the same run.
+    key: "tracing-c10",
+    title: "0ms x10 traced",
+    functionMs: 0,
+    concurrency: 10,
+    messages: 20_000,
+    bytes: SMALL,
+    latencyRate: 500,
+    latencySeconds: 3,
+    rounds: 3,
+    traced: true,
+    variants: [
+      { kind: "agent", label: "tracing off", tracing: "off" },
+      { kind: "agent", label: "propagation", tracing: "propagate" },
+      { kind: "agent", label: "export", tracing: "export" },
     ],
   },
   {

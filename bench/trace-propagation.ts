@@ -3,8 +3,9 @@
  * agent can make for one message, measured in the same run: an unsigned `node:http` POST to a stub
  * in a child process (so the CPU counted is the caller's). The call is also made with the same
  * trace headers computed once (what sending them costs) and with the tracing calls a pipeline makes
- * for it (what computing them adds); the order of the three rotates from round to round. The micro
- * rows time the tracing calls alone. No RabbitMQ, no network.
+ * for it (what computing them adds), and with its two spans exported over OTLP/HTTP to the stub
+ * (flushed within the sample); the order rotates from round to round. The micro rows time the
+ * tracing calls alone. No RabbitMQ, no network.
  * Run: `node --import tsx bench/trace-propagation.ts [seconds]`.
  */
 import { type ChildProcess, fork } from "node:child_process";
@@ -86,8 +87,12 @@ function post(agent: Agent, port: number, extra: Readonly<Record<string, string>
   });
 }
 
-/** CPU µs per call of this process, IN_FLIGHT calls at a time for `seconds`. */
-async function cpuPerCall(call: () => Promise<void>, seconds: number): Promise<number> {
+/** CPU µs per call of this process, IN_FLIGHT calls at a time for `seconds`, `finish` included. */
+async function cpuPerCall(
+  call: () => Promise<void>,
+  seconds: number,
+  finish: () => Promise<void> = async () => {},
+): Promise<number> {
   const deadline = performance.now() + seconds * 1000;
   let calls = 0;
   const before = process.cpuUsage();
@@ -95,6 +100,7 @@ async function cpuPerCall(call: () => Promise<void>, seconds: number): Promise<n
     for (; performance.now() < deadline; calls += 1) await call();
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  await finish();
   const cpu = process.cpuUsage(before);
   return (cpu.user + cpu.system) / calls;
 }
@@ -116,6 +122,13 @@ async function main(): Promise<void> {
   try {
     const off = await createTracing({ enabled: false, parent: "child" }, {});
     const on = await createTracing({ enabled: true, parent: "child" }, {});
+    // Spans exported over OTLP/HTTP (protobuf) to the same stub, which answers every POST: a Tracing
+    // per sample, shut down (its spans flushed) within the sample, so no export spills into another.
+    const exportEnv = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_BSP_MAX_QUEUE_SIZE: "65536",
+    };
+    let exporting = await createTracing({ enabled: true, parent: "child" }, exportEnv);
     const one = [traced(1)];
     const batch = Array.from({ length: 10 }, (_, i) => traced(i + 1));
     const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
@@ -124,15 +137,26 @@ async function main(): Promise<void> {
       baseline: () => post(agent, port, {}),
       fixedHeaders: () => post(agent, port, fixed),
       traced: () => post(agent, port, traceOneInvocation(on, one)),
+      exported: () => post(agent, port, traceOneInvocation(exporting, one)),
     };
-    const samples = { baseline: [] as number[], fixedHeaders: [] as number[], traced: [] as number[] };
-    for (const call of Object.values(paths)) await cpuPerCall(call, 1);
+    const samples = {
+      baseline: [] as number[],
+      fixedHeaders: [] as number[],
+      traced: [] as number[],
+      exported: [] as number[],
+    };
+    const sample = async (path: keyof typeof paths, seconds: number): Promise<number> => {
+      if (path !== "exported") return cpuPerCall(paths[path], seconds);
+      exporting = await createTracing({ enabled: true, parent: "child" }, exportEnv);
+      return cpuPerCall(paths[path], seconds, () => exporting.shutdown());
+    };
+    for (const path of Object.keys(paths) as (keyof typeof paths)[]) await sample(path, 1);
     const order = Object.keys(paths) as (keyof typeof paths)[];
     for (let round = 0; round < ROUNDS; round += 1) {
       // A different path goes first in each round: a drift within the round hits each path alike.
       for (let i = 0; i < order.length; i += 1) {
         const path = order[(round + i) % order.length] as keyof typeof paths;
-        samples[path].push(await cpuPerCall(paths[path], SECONDS / ROUNDS / order.length));
+        samples[path].push(await sample(path, SECONDS / ROUNDS / order.length));
       }
     }
     agent.destroy();
@@ -141,6 +165,7 @@ async function main(): Promise<void> {
       ["node:http call, 1 message (baseline)", baseline],
       ["same call + the same headers, computed once", median(samples.fixedHeaders)],
       ["same call + tracing (export off)", median(samples.traced)],
+      ["same call + 2 spans exported over OTLP/HTTP", median(samples.exported)],
       ["tracing off: one invocation", micro(() => traceOneInvocation(off, one))],
       ["export off: 1 message, Lambda call", micro(() => traceOneInvocation(on, one))],
       ["export off: batch of 10, per message", micro(() => traceOneInvocation(on, batch)) / 10],
