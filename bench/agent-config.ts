@@ -12,6 +12,8 @@ export interface AgentSettings {
   client: "http" | "sdk";
   /** An HTTP backend posting each body to the stub's Invoke URL, instead of `backend/lambda`. */
   http?: boolean;
+  /** `amqp_lambda_agent.tracing.enabled` (default true). */
+  tracing?: boolean;
 }
 
 /** A real agent config file (KrakenD async_agent shape) for one benchmark run. */
@@ -53,7 +55,12 @@ export function agentConfig(s: AgentSettings): Record<string, unknown> {
         },
       },
     ],
-    amqp_lambda_agent: { http: { enabled: false }, summary_interval: "1h", log_level: "warn" },
+    amqp_lambda_agent: {
+      http: { enabled: false },
+      summary_interval: "1h",
+      log_level: "warn",
+      tracing: { enabled: s.tracing ?? true },
+    },
   };
 }
 

@@ -24,6 +24,15 @@ function message(index: number, bytes: number): { body: Buffer; ts: number } {
   return { body: Buffer.from(`${head}${"x".repeat(padding)}"}`), ts };
 }
 
+/**
+ * W3C trace context for message `index` (the tracing scenario): a trace id of its own whose first 8
+ * hex digits are the time (so X-Ray would take it too), a publisher span, a one-member tracestate.
+ */
+function traceHeaders(index: number, ts: number): Record<string, string> {
+  const traceId = Math.floor(ts / 1000).toString(16) + RUN_ID + index.toString(16).padStart(18, "0");
+  return { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: "rojo=00f067aa0ba902b7" };
+}
+
 /** Connects, retrying for up to 90 s while the broker is down (it is restarted now and then). */
 async function connectPatiently(): Promise<ChannelModel> {
   const deadline = performance.now() + 90_000;
@@ -86,19 +95,25 @@ export class BenchBroker {
     return q;
   }
 
-  /** Publishes `count` messages of `bytes` each and waits for the broker's confirms. */
-  async fill(q: BenchQueue, count: number, bytes: number): Promise<void> {
+  /** Publishes `count` messages of `bytes` each (`traced`: with trace context) and waits for the confirms. */
+  async fill(q: BenchQueue, count: number, bytes: number, traced = false): Promise<void> {
     const channel = await this.open();
     const window = bytes > 64 * 1024 ? 50 : 2000;
     for (let i = 0; i < count; i += 1) {
-      this.publishOne(channel, q, i, bytes);
+      this.publishOne(channel, q, i, bytes, traced);
       if ((i + 1) % window === 0) await channel.waitForConfirms();
     }
     await channel.waitForConfirms();
   }
 
   /** Publishes at `ratePerSecond` for `seconds` (open loop, 10 ms ticks); returns the count. */
-  async drip(q: BenchQueue, ratePerSecond: number, seconds: number, bytes: number): Promise<number> {
+  async drip(
+    q: BenchQueue,
+    ratePerSecond: number,
+    seconds: number,
+    bytes: number,
+    traced = false,
+  ): Promise<number> {
     const channel = await this.open();
     const total = Math.round(ratePerSecond * seconds);
     const started = performance.now();
@@ -106,7 +121,7 @@ export class BenchBroker {
     while (sent < total) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * ratePerSecond));
       while (sent < due) {
-        this.publishOne(channel, q, sent, bytes);
+        this.publishOne(channel, q, sent, bytes, traced);
         sent += 1;
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -136,11 +151,18 @@ export class BenchBroker {
     await connection?.close().catch(() => undefined);
   }
 
-  private publishOne(channel: ConfirmChannel, q: BenchQueue, index: number, bytes: number): void {
+  private publishOne(
+    channel: ConfirmChannel,
+    q: BenchQueue,
+    index: number,
+    bytes: number,
+    traced: boolean,
+  ): void {
     const { body, ts } = message(index, bytes);
     channel.publish(q.exchange, "bench", body, {
       contentType: "application/json",
       messageId: `b:${ts.toFixed(3)}`,
+      ...(traced ? { headers: traceHeaders(index, ts) } : {}),
     });
   }
 }

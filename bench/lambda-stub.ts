@@ -2,7 +2,8 @@
  * A minimal Lambda Invoke API: `POST /2015-03-31/functions/{name}/invocations` answers 200 with a
  * small JSON body after the latency the function name encodes (`sleep-50` waits 50 ms). It counts
  * messages (one per request, or one per message of an `aws:rmq` batch event) and records the
- * publish → invoke-start latency of each. Runs as a child process; the orchestrator talks over IPC.
+ * publish → invoke-start latency of each; it also acknowledges OTLP trace exports (`POST /v1/traces`).
+ * Runs as a child process; the orchestrator talks over IPC.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { epochMs, type StubReady, type StubReply, type StubRequest } from "./protocol.js";
@@ -62,7 +63,17 @@ function respond(res: ServerResponse, status: number, body: Buffer, arrivedAt?: 
   res.end(body);
 }
 
+/** An OTLP/HTTP trace export (the tracing scenario): read and acknowledged, not decoded. */
+function acceptSpans(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  req.on("end", () => res.writeHead(200, { "content-type": "application/x-protobuf" }).end());
+}
+
 function handle(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url === "/v1/traces") {
+    acceptSpans(req, res);
+    return;
+  }
   const arrivedAt = epochMs();
   const previous = lastResponseAt.get(req.socket);
   if (previous !== undefined) gaps.push(arrivedAt - previous);

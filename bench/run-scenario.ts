@@ -102,8 +102,18 @@ export function startConsumers(
     eventFormat: v.eventFormat ?? "rmq",
     client: v.client ?? "http",
     http: v.http ?? false,
+    tracing: v.tracing !== "off",
   });
-  return Array.from({ length: v.processes ?? 1 }, () => ConsumerProcess.agent(config, awsEnv(), nodeArgs));
+  const env = { ...awsEnv(), ...(v.tracing === "export" ? otlpEnv(ctx.stub.endpoint) : {}) };
+  return Array.from({ length: v.processes ?? 1 }, () => ConsumerProcess.agent(config, env, nodeArgs));
+}
+
+/**
+ * Spans exported to the stub's `/v1/traces` (protobuf, the default protocol). The queue is made
+ * large enough that no span is dropped at these rates: every span is paid for.
+ */
+function otlpEnv(endpoint: string): NodeJS.ProcessEnv {
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_MAX_QUEUE_SIZE: "65536" };
 }
 
 /** A variant's run that failed twice. */
@@ -207,7 +217,7 @@ export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Pr
   const q = await ctx.broker.declare(s.key);
   let processes: ConsumerProcess[] = [];
   try {
-    await ctx.broker.fill(q, messages, s.bytes);
+    await ctx.broker.fill(q, messages, s.bytes, s.traced);
     await ctx.stub.reset();
     const profileDir = profileDirOf(ctx, s, v);
     const nodeArgs = profileDir
@@ -237,7 +247,7 @@ export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Pr
     await new Promise((resolve) => setTimeout(resolve, s.functionMs + 300));
 
     await ctx.stub.reset();
-    const dripped = await ctx.broker.drip(q, s.latencyRate, s.latencySeconds, s.bytes);
+    const dripped = await ctx.broker.drip(q, s.latencyRate, s.latencySeconds, s.bytes, s.traced);
     await ctx.stub.waitFor(dripped, 20_000, alive);
     const latency = await ctx.stub.stats();
     const peakRssMb = Math.max(...processes.map((p) => memoryMb(p.pid, "VmHWM") ?? 0));

@@ -22,6 +22,11 @@ export interface AgentVariant {
   messages?: number;
   /** An HTTP backend (POST to the stub's Invoke URL) instead of `backend/lambda`. */
   http?: boolean;
+  /**
+   * `off`: `amqp_lambda_agent.tracing.enabled: false`; `propagate` (the default): trace context
+   * carried, no export; `export`: spans exported over OTLP/HTTP to the stub (`/v1/traces`).
+   */
+  tracing?: "off" | "propagate" | "export";
 }
 
 export interface BaselineVariant {
@@ -56,6 +61,8 @@ export interface Scenario {
    * day, and within minutes) does not decide it. Default 1.
    */
   rounds?: number;
+  /** Every message carries a `traceparent` and a `tracestate` (a trace of its own). */
+  traced?: boolean;
   variants: Variant[];
 }
 
@@ -156,6 +163,24 @@ export const SCENARIOS: Scenario[] = [
     variants: [
       { kind: "agent", label: "agent batch 1", batchSize: 1, messages: 2_500 },
       { kind: "agent", label: "agent batch 10", batchSize: 10, batchWindow: "20ms" },
+    ],
+  },
+  {
+    // What tracing costs per message where it weighs most (an instant function), in the same run.
+    key: "tracing-c10",
+    title: "0ms x10 traced",
+    functionMs: 0,
+    concurrency: 10,
+    messages: 20_000,
+    bytes: SMALL,
+    latencyRate: 500,
+    latencySeconds: 3,
+    rounds: 3,
+    traced: true,
+    variants: [
+      { kind: "agent", label: "tracing off", tracing: "off" },
+      { kind: "agent", label: "propagation", tracing: "propagate" },
+      { kind: "agent", label: "export", tracing: "export" },
     ],
   },
   {

@@ -155,7 +155,29 @@ export function checkTargets(runs: readonly RunResult[], startup: readonly Start
         }
       : notMeasured("batch 10 >= 5x batch 1 throughput (x10 workers)"),
   );
+  checks.push(...tracingTargets(runs));
   return checks;
+}
+
+/** Issue 21's targets: the agent's CPU per message with tracing against tracing off, in one run. */
+function tracingTargets(runs: readonly RunResult[]): TargetCheck[] {
+  const off = find(runs, "tracing-c10", "tracing off");
+  return (
+    [
+      ["propagation", 1.03],
+      ["export", 1.1],
+    ] as const
+  ).map(([variant, limit]) => {
+    const target = `0ms x10 traced: CPU/msg with ${variant} <= ${times(limit)} tracing off`;
+    const on = find(runs, "tracing-c10", variant);
+    if (!off || !on) return notMeasured(target);
+    const ratio = on.cpuPer10k / off.cpuPer10k;
+    return {
+      target,
+      measured: `${times(ratio)} (${on.cpuPer10k.toFixed(3)} vs ${off.cpuPer10k.toFixed(3)} s/10k)`,
+      met: ratio <= limit,
+    };
+  });
 }
 
 /** `client: "http"` (default) against `client: "sdk"`, per scenario that runs both. */

@@ -132,7 +132,7 @@ async function run(
     pretty: Boolean(process.stdout.isTTY) && env.LOG_FORMAT !== "json",
     scrubber,
   });
-  const running = await runAgents(config, tls, log, scrubber);
+  const running = await runAgents(config, tls, log, scrubber, env);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;

@@ -3,14 +3,16 @@
 // Each message body may steer it: {"fail":"always"|"once"|"items"|"timeout"|"until-fixed"|"times",
 // "times": n (with "times": fail the first n invocations), "sleepMs": n}
 // ("until-fixed" fails until the file PROBE_DIR/<queue>.fixed exists).
-// Every invocation is recorded (one JSON line per message) under PROBE_DIR/<queue>.jsonl.
+// Every invocation is recorded (one JSON line per message) under PROBE_DIR/<queue>.jsonl, with the
+// trace context the agent sent (`context.clientContext.custom`, from X-Amz-Client-Context).
 import { randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.env.PROBE_DIR || "/tmp/amqp-lambda-agent-probe";
 
-export const handler = async (event) => {
+export const handler = async (event, context) => {
+  const clientContext = context?.clientContext?.custom ?? null;
   mkdirSync(dir, { recursive: true });
   const failures = [];
   const invocation = randomUUID();
@@ -27,7 +29,7 @@ export const handler = async (event) => {
       }
       appendFileSync(
         join(dir, `${queue}.jsonl`),
-        `${JSON.stringify({ id: body.id, invocation, deliveryTag: message.deliveryTag, redelivered: message.redelivered, routingKey: message.routingKey, exchange: message.exchange, contentType: message.basicProperties.contentType, batch: messages.length, at: Date.now() })}\n`,
+        `${JSON.stringify({ id: body.id, invocation, deliveryTag: message.deliveryTag, redelivered: message.redelivered, routingKey: message.routingKey, exchange: message.exchange, contentType: message.basicProperties.contentType, batch: messages.length, clientContext, at: Date.now() })}\n`,
       );
       if (body.sleepMs) await new Promise((resolve) => setTimeout(resolve, body.sleepMs));
       if (body.fail === "always") throwNow ??= new Error(`message ${body.id} always fails`);

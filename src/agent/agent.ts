@@ -75,6 +75,7 @@ export class Agent implements ObservedAgent {
       onCircuit: (transition) => this.onCircuit(transition),
       onHeldChange: (held) => this.control.heldChanged(held),
       onProbeStarved: () => this.control.probeStarved(),
+      ...seams,
       backend,
     });
     const { scheduler, breaker, limit } = this.parts;

@@ -18,11 +18,10 @@ import { ConcurrencyLimit } from "../policy/concurrency-limit.js";
 import { policyOf } from "../policy/decide.js";
 import { RateLimiter } from "../policy/rate-limiter.js";
 import { retryDelayMs } from "../shared/backoff.js";
+import { TRACING_OFF, type Tracing } from "../tracing/index.js";
 
-export interface AgentSeams {
-  /** Tests: a backend of their own instead of the config's. */
-  backend?: Backend;
-}
+/** Tests: a backend of their own instead of the config's; the process's tracing (off when absent). */
+export type AgentSeams = Pick<PipelineWiring, "backend" | "tracing">;
 
 export interface PipelineParts {
   backend: Backend;
@@ -44,6 +43,8 @@ export interface PipelineWiring {
   onProbeStarved(): void;
   /** Tests: a backend of their own. */
   backend?: Backend;
+  /** The process's tracing (off when absent). */
+  tracing?: Tracing;
 }
 
 /** The backends an agent config names; several become one fan-out. */
@@ -93,6 +94,7 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
   });
   const limiter = new RateLimiter(consumer.maxRate);
   const finishesDeadChannels = amqp.autoAck;
+  const traced = { tracing: wiring.tracing ?? TRACING_OFF, destination: amqp.queue };
   const policy = policyOf(amqp, backend.maxRetries, retryDelayMs);
   let scheduler: Scheduler | undefined;
   const settler = new Settler({
@@ -110,7 +112,8 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
     breaker,
     limit,
     settler,
-    run: (batch) => runBatch(batch, { backend, limiter, metrics, log, throttle, finishesDeadChannels }),
+    run: (batch) =>
+      runBatch(batch, { backend, limiter, metrics, log, throttle, finishesDeadChannels, ...traced }),
     workers: consumer.workers,
     metrics,
     log,

@@ -94,6 +94,8 @@ export interface CallReport {
   retryAfterMs?: number;
   /** Which backend made the call, when the backend sending is several (`Backend.label` of the one). */
   backend?: string;
+  /** The id the platform gave the request (Lambda's `x-amzn-RequestId`), for the tracing CLIENT span. */
+  requestId?: string;
 }
 
 export interface SendReport {
@@ -103,6 +105,12 @@ export interface SendReport {
   /** Several backends: every call made, each with its `backend` (metrics count them all). */
   calls?: CallReport[];
 }
+
+/** What one call goes to, as a tracing CLIENT span names it (it also decides the trace headers sent). */
+export type CallTarget =
+  | { kind: "lambda"; functionName: string }
+  /** `url` without credentials (it becomes `url.full`). */
+  | { kind: "http"; method: string; url: string };
 
 /** What the pipeline adds to a call (the tracing feature's headers). */
 export interface SendExtras {
@@ -119,6 +127,8 @@ export interface Backend {
   readonly label: string;
   /** Every label calls may report (several backends: each one's). */
   readonly labels?: readonly string[];
+  /** What each call goes to (tracing). */
+  readonly callTarget: CallTarget;
   /** Most messages per call (`batch_size`), and the longest wait to fill a batch (`batch_window`). */
   readonly batchSize: number;
   readonly batchWindowMs: number;

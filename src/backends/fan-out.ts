@@ -83,6 +83,8 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
   return {
     label,
     labels: members.map((m) => m.label),
+    // A call of the fan-out is traced as its first backend's; each member's request carries the headers.
+    callTarget: (members[0] as Backend).callTarget,
     batchSize: 1,
     batchWindowMs: 0,
     maxRetries: Math.max(...members.map((m) => m.maxRetries)),

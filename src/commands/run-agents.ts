@@ -1,13 +1,14 @@
 import type { Server } from "node:http";
 import { Agent } from "../agent/agent.js";
 import type { TlsMaterial } from "../amqp/connect-options.js";
-import type { LoadedConfig } from "../config/types.js";
+import type { LoadedConfig, TracingConfig } from "../config/types.js";
 import { startEmfReporter } from "../observability/emf-reporter.js";
 import { startHealthServer } from "../observability/health-server.js";
 import { agentLogger, type Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import type { SecretScrubber } from "../observability/redact.js";
 import { startSummary } from "../observability/summary.js";
+import { createTracing, KRAKEND_TELEMETRY_NOTE, type Tracing, type TracingEnv } from "../tracing/index.js";
 
 export interface RunningAgents {
   agents: Agent[];
@@ -20,17 +21,22 @@ export interface RunningAgents {
   stop(drainTimeoutMs?: number): Promise<void>;
 }
 
-/** Starts every agent of a config, the health/metrics server and the periodic summary. */
+/**
+ * Starts every agent of a config, the health/metrics server and the periodic summary. `env` is read
+ * for the standard OTEL_* variables only (span export).
+ */
 export async function runAgents(
   config: LoadedConfig,
   tls: ReadonlyMap<string, TlsMaterial>,
   log: Logger,
   scrubber: SecretScrubber,
+  env: TracingEnv = {},
 ): Promise<RunningAgents> {
   const metrics = new Metrics();
+  const tracing = await startTracing(config.options.tracing, env, log);
   const loggers = new Map(config.agents.map((a) => [a.name, agentLogger(log, a.name)]));
   const agents = config.agents.map(
-    (a) => new Agent(a, metrics, loggers.get(a.name) as Logger, tls.get(a.name) ?? {}),
+    (a) => new Agent(a, metrics, loggers.get(a.name) as Logger, tls.get(a.name) ?? {}, { tracing }),
   );
   let server: Server | undefined;
   let http: RunningAgents["http"];
@@ -71,6 +77,7 @@ export async function runAgents(
       stopSummary();
       stopEmf();
       await Promise.all(agents.map((a) => a.stop(drainTimeoutMs)));
+      await tracing.shutdown();
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       server?.closeAllConnections();
       await closed;
@@ -94,4 +101,12 @@ export async function runAgents(
       resolveFinished(0);
     },
   };
+}
+
+/** The process's tracing, its start-up notes logged once. */
+async function startTracing(options: TracingConfig, env: TracingEnv, log: Logger): Promise<Tracing> {
+  const tracing = await createTracing(options, env);
+  if (options.krakendTelemetry) log.info({ tracing: tracing.mode }, KRAKEND_TELEMETRY_NOTE);
+  for (const note of tracing.notes) log.info({ tracing: tracing.mode }, `tracing: ${note}`);
+  return tracing;
 }

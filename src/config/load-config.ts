@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { ConfigError, toError } from "../errors.js";
 import { isPlainObject } from "../shared/is-plain-object.js";
 import { urlPassword } from "../shared/url-credentials.js";
+import { KRAKEND_TELEMETRY_KEY } from "../tracing/krakend-telemetry.js";
 import { parseDuration } from "./duration.js";
 import { substituteEnv } from "./env-placeholders.js";
 import { formatIssue } from "./format-issue.js";
@@ -61,7 +62,8 @@ export function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env
     }
     if (agent.amqp.tls?.passphrase) secrets.push(agent.amqp.tls.passphrase);
   }
-  return { agents, options: resolveOptions(parsed.data.amqp_lambda_agent), secrets };
+  const options = resolveOptions(parsed.data.amqp_lambda_agent, hasKrakendTelemetry(value));
+  return { agents, options, secrets };
 }
 
 function issueToError(issue: z.core.$ZodIssue | undefined, root: unknown): ConfigError {
@@ -70,7 +72,10 @@ function issueToError(issue: z.core.$ZodIssue | undefined, root: unknown): Confi
   return new ConfigError(path, message);
 }
 
-function resolveOptions(raw: z.output<typeof fileSchema>["amqp_lambda_agent"]): AgentOptions {
+function resolveOptions(
+  raw: z.output<typeof fileSchema>["amqp_lambda_agent"],
+  krakendTelemetry: boolean,
+): AgentOptions {
   const { host, port } = splitAddress(raw.http.address, "amqp_lambda_agent.http.address");
   return {
     http: { enabled: raw.http.enabled, host, port, unhealthyAfterMs: raw.http.unhealthy_after },
@@ -82,7 +87,19 @@ function resolveOptions(raw: z.output<typeof fileSchema>["amqp_lambda_agent"]): 
       service: raw.emf.service,
       intervalMs: raw.emf.interval,
     },
+    tracing: {
+      enabled: raw.tracing.enabled,
+      parent: raw.tracing.parent,
+      settleSpans: raw.tracing.settle_spans,
+      krakendTelemetry,
+    },
   };
+}
+
+/** KrakenD's root `extra_config["telemetry/opentelemetry"]`: the agent reads OTEL_* instead. */
+function hasKrakendTelemetry(file: unknown): boolean {
+  const extra = isPlainObject(file) ? file.extra_config : undefined;
+  return isPlainObject(extra) && Object.hasOwn(extra, KRAKEND_TELEMETRY_KEY);
 }
 
 /** `"host:port"` (`[::1]:9464` for IPv6; port 0 picks a free port). */

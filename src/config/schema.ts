@@ -30,6 +30,9 @@ export const agentSchema = z.looseObject({
   ),
 });
 
+/** A single message's CONSUMER span: a child of the message's context, or a trace of its own with a link. */
+export const TRACING_PARENTS = ["child", "link"] as const;
+
 export const agentOptionsSchema = z.strictObject({
   http: z
     .strictObject({
@@ -48,6 +51,14 @@ export const agentOptionsSchema = z.strictObject({
       namespace: z.string().min(1).default("AmqpLambdaAgent"),
       service: z.string().min(1).optional(),
       interval: duration(1000).prefault("60s"),
+    })
+    .prefault({}),
+  // Trace context carried from message to function and copies; spans exported as OTEL_* say.
+  tracing: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      parent: z.enum(TRACING_PARENTS).default("child"),
+      settle_spans: z.boolean().default(false),
     })
     .prefault({}),
 });

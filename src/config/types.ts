@@ -5,6 +5,7 @@ import type {
   EXCHANGE_TYPES,
   FAILURE_POLICIES,
   INVOKE_CLIENTS,
+  TRACING_PARENTS,
 } from "./schema.js";
 
 export type BackoffStrategy = (typeof BACKOFF_STRATEGIES)[number];
@@ -12,6 +13,7 @@ export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 export type EventFormat = (typeof EVENT_FORMATS)[number];
 export type ExchangeType = (typeof EXCHANGE_TYPES)[number];
 export type InvokeClient = (typeof INVOKE_CLIENTS)[number];
+export type TracingParent = (typeof TRACING_PARENTS)[number];
 
 export interface TlsConfig {
   caFile?: string;
@@ -154,11 +156,24 @@ export interface EmfOptions {
   intervalMs: number;
 }
 
+/** `amqp_lambda_agent.tracing`: where spans go is the standard OTEL_* variables' business. */
+export interface TracingConfig {
+  /** false: no trace header is read or written, no span recorded. */
+  enabled: boolean;
+  /** One message's CONSUMER span: `child` of the message's context, or `link`ed from a trace of its own. */
+  parent: TracingParent;
+  /** A span per settlement (ack, copy, requeue…) when spans are exported. */
+  settleSpans: boolean;
+  /** The file has KrakenD's `telemetry/opentelemetry` block: accepted and ignored (said once at start). */
+  krakendTelemetry: boolean;
+}
+
 export interface AgentOptions {
   http: { enabled: boolean; host: string; port: number; unhealthyAfterMs: number };
   logLevel: string | undefined;
   summaryIntervalMs: number;
   emf: EmfOptions;
+  tracing: TracingConfig;
 }
 
 export interface LoadedConfig {

@@ -1,6 +1,7 @@
 import type { ConsumeMessage, Message, Options } from "amqplib";
 import type { Origin } from "../backends/backend.js";
 import type { Failure } from "../backends/failure-scope.js";
+import { type CopyTraceHeaders, withTraceHeaders } from "../tracing/index.js";
 import { AGENT_HEADERS, ownHeader } from "./agent-headers.js";
 import { republishHeaders } from "./republish-headers.js";
 
@@ -14,15 +15,22 @@ export interface DeadLetterContext {
   /** Where the message was first published (its trip through retry queues undone). */
   origin: Origin;
   now?: Date;
+  /** The agent's trace headers for the copy (they replace the message's own). */
+  trace?: CopyTraceHeaders | undefined;
 }
 
 /**
  * Publish options of a copy the agent makes of a message (dead letter, retry): its properties and
  * headers made safe to publish (see `republishHeaders`), persistent (`deliveryMode` 2; the original
  * in a header), `expiration` (the copy must not expire) and `userId` (the broker refuses another
- * user's) moved into headers.
+ * user's) moved into headers. `trace` (the agent's `traceparent`/`tracestate`) replaces the message's
+ * own, outside the budget of the original headers: it is never the one left out.
  */
-export function copyOptions(message: ConsumeMessage, added: Record<string, unknown>): Options.Publish {
+export function copyOptions(
+  message: ConsumeMessage,
+  added: Record<string, unknown>,
+  trace?: CopyTraceHeaders,
+): Options.Publish {
   const { expiration, userId, headers, deliveryMode, ...rest } = message.properties;
   const own: Record<string, unknown> = {};
   if (expiration !== undefined) own[AGENT_HEADERS.expiration] = String(expiration);
@@ -35,24 +43,33 @@ export function copyOptions(message: ConsumeMessage, added: Record<string, unkno
   return {
     ...options,
     deliveryMode: 2,
-    headers: { ...republishHeaders(headers), ...own, ...added },
+    headers: {
+      ...republishHeaders(trace ? withTraceHeaders(headers ?? {}, {}) : headers),
+      ...own,
+      ...added,
+      ...trace,
+    },
   } as Options.Publish;
 }
 
 /** The dead-letter copy: the original message with the error in headers. */
 export function deadLetterOptions(message: ConsumeMessage, context: DeadLetterContext): Options.Publish {
   const h = AGENT_HEADERS;
-  return copyOptions(message, {
-    [h.errorType]: context.failure.errorType.slice(0, 255),
-    [h.errorMessage]: context.failure.message.slice(0, 1000),
-    [h.attempts]: context.attempts,
-    [h.functionName]: context.functionName,
-    [h.failedAt]: (context.now ?? new Date()).toISOString(),
-    [h.agent]: context.agent,
-    [h.exchange]: context.origin.exchange,
-    [h.routingKey]: context.origin.routingKey,
-    [h.queue]: context.queue,
-  });
+  return copyOptions(
+    message,
+    {
+      [h.errorType]: context.failure.errorType.slice(0, 255),
+      [h.errorMessage]: context.failure.message.slice(0, 1000),
+      [h.attempts]: context.attempts,
+      [h.functionName]: context.functionName,
+      [h.failedAt]: (context.now ?? new Date()).toISOString(),
+      [h.agent]: context.agent,
+      [h.exchange]: context.origin.exchange,
+      [h.routingKey]: context.origin.routingKey,
+      [h.queue]: context.queue,
+    },
+    context.trace,
+  );
 }
 
 /** The agent's headers on a dead letter, removed again by `redrive`. */

@@ -1,5 +1,6 @@
 import type { ConsumeMessage, Options } from "amqplib";
 import type { Origin } from "../backends/backend.js";
+import type { CopyTraceHeaders } from "../tracing/index.js";
 import { AGENT_HEADERS, ownHeader } from "./agent-headers.js";
 import { copyOptions } from "./dead-letter.js";
 
@@ -53,15 +54,25 @@ export function retryState(
 /** The copy that goes to a retry queue: one more round, where it came from, attempts so far. */
 export function retryOptions(
   message: ConsumeMessage,
-  context: { round: number; origin: Origin; attempts: number; backendsDone?: ReadonlySet<number> },
+  context: {
+    round: number;
+    origin: Origin;
+    attempts: number;
+    backendsDone?: ReadonlySet<number>;
+    trace?: CopyTraceHeaders | undefined;
+  },
 ): Options.Publish {
-  const options = copyOptions(message, {
-    [AGENT_HEADERS.retryCount]: context.round,
-    [AGENT_HEADERS.exchange]: context.origin.exchange,
-    [AGENT_HEADERS.routingKey]: context.origin.routingKey,
-    [AGENT_HEADERS.attempts]: context.attempts,
-    ...doneHeader(context.backendsDone),
-  });
+  const options = copyOptions(
+    message,
+    {
+      [AGENT_HEADERS.retryCount]: context.round,
+      [AGENT_HEADERS.exchange]: context.origin.exchange,
+      [AGENT_HEADERS.routingKey]: context.origin.routingKey,
+      [AGENT_HEADERS.attempts]: context.attempts,
+      ...doneHeader(context.backendsDone),
+    },
+    context.trace,
+  );
   // A new round starts with no attempts charged.
   delete options.headers?.[AGENT_HEADERS.setAside];
   delete options.headers?.[AGENT_HEADERS.roundAttempts];
@@ -74,7 +85,13 @@ export function retryOptions(
  */
 export function setAsideOptions(
   message: ConsumeMessage,
-  context: { retry: RetryState; origin: Origin; roundAttempts: number; backendsDone?: ReadonlySet<number> },
+  context: {
+    retry: RetryState;
+    origin: Origin;
+    roundAttempts: number;
+    backendsDone?: ReadonlySet<number>;
+    trace?: CopyTraceHeaders | undefined;
+  },
 ): Options.Publish {
   const { retry, origin, roundAttempts } = context;
   const added: Record<string, unknown> = {
@@ -86,7 +103,7 @@ export function setAsideOptions(
     [AGENT_HEADERS.roundAttempts]: roundAttempts,
   };
   if (retry.round > 0) added[AGENT_HEADERS.retryCount] = retry.round;
-  return copyOptions(message, added);
+  return copyOptions(message, added, context.trace);
 }
 
 function wholeNumber(value: unknown): number {

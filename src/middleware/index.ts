@@ -48,3 +48,10 @@ export {
   type RabbitMQPartialBatchHandlerResult,
   rabbitMQPartialBatchFailure,
 } from "./rabbitmq-partial-batch-failure.js";
+export {
+  type RabbitMQTraceCarrier,
+  type RabbitMQTraceContext,
+  type RabbitMQTraceContextSource,
+  type RabbitMQTraceLambdaContext,
+  traceContextOf,
+} from "./trace-context.js";

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { traceContextDroppedCounter, traceContextDroppedOf } from "./trace-metrics.js";
 
 /** Invocation outcomes as labels: one per kind of Invoke result. */
 const RESULTS = [
@@ -58,6 +59,7 @@ export class Metrics {
   readonly orderKeysWaiting: Gauge<Labels>;
   readonly oldestWait: Gauge<Labels>;
   readonly lastSuccess: Gauge<Labels>;
+  readonly traceContextDropped = traceContextDroppedCounter(this.registry);
 
   constructor() {
     const registers = [this.registry];
@@ -216,6 +218,7 @@ export class Metrics {
       orderKeysWaiting: bind(this.orderKeysWaiting),
       oldestWait: bind(this.oldestWait),
       lastSuccess: bind(this.lastSuccess),
+      traceContextDropped: traceContextDroppedOf(this.traceContextDropped, agent),
       /** A backend call's outcome; `backend` one of the labels given (else the first). */
       invocation: (result: InvocationResult, backend?: string) =>
         ((backend === undefined ? undefined : results.get(backend)) ?? first)[result] as ReturnType<

@@ -1,9 +1,10 @@
-import type { Backend, CallReport, SendExtras } from "../backends/backend.js";
+import type { Backend, CallReport, SendExtras, SendReport } from "../backends/backend.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import { type AgentMetrics, invocationResult } from "../observability/metrics.js";
 import type { Happening } from "../policy/decide.js";
 import type { RateLimiter } from "../policy/rate-limiter.js";
+import type { Tracing } from "../tracing/index.js";
 import type { HeldMessage } from "./held-message.js";
 
 /** What one backend call came to for each of its messages, and what the call said of the platform. */
@@ -20,6 +21,9 @@ export interface BatchRunOptions {
   throttle: LogThrottle;
   /** With `auto_ack` messages of a closed channel are still the agent's to finish. */
   finishesDeadChannels: boolean;
+  /** The process's tracing: a CONSUMER span per call, named after `destination` (the queue). */
+  tracing: Tracing;
+  destination: string;
 }
 
 /**
@@ -42,8 +46,26 @@ export async function runBatch(
   }
   if (live.length === 0) return { happenings, call: undefined };
   await options.limiter.acquire(live.length);
-  const report = await backend.send(live, extras);
+  const trace = options.tracing.startInvocation(live, options.destination);
+  for (const [index, held] of live.entries()) {
+    held.trace = trace;
+    held.traceIndex = index;
+  }
+  const callTrace = trace.startCall(backend.callTarget);
+  if (callTrace.dropped) metrics.traceContextDropped(callTrace.dropped).inc();
+  const traceId = callTrace.traceId;
+  let report: SendReport;
+  try {
+    report = await backend.send(live, withHeaders(extras, callTrace.headers));
+  } catch (thrown) {
+    callTrace.end({ errorType: "crashed" });
+    trace.end("crashed");
+    throw thrown;
+  }
   const call = report.call;
+  callTrace.end(
+    call && { errorType: errorTypeOf(call), requestId: call.requestId, statusCode: call.failure?.httpStatus },
+  );
   if (call) {
     for (const made of report.calls ?? [call]) {
       metrics.invocation(invocationResult(made.outcome), made.backend ?? backend.label).inc();
@@ -58,6 +80,7 @@ export async function runBatch(
           errorType: call.failure.errorType,
           reason: call.failure.reason,
           batch: live.length,
+          traceId,
         },
         `invocation of ${backend.label} failed: ${call.failure.errorType}: ${call.failure.message}`,
       );
@@ -76,7 +99,7 @@ export async function runBatch(
       options.throttle.error(
         options.log,
         "partial-batch-invalid",
-        { reason: happening.failure.message },
+        { reason: happening.failure.message, traceId },
         `whole batch failed: ${happening.failure.message}`,
       );
     }
@@ -86,5 +109,28 @@ export async function runBatch(
     }
     happenings.set(held, happening);
   }
+  trace.end(call?.failure ? errorTypeOf(call) : allFailed(live, happenings));
   return { happenings, call };
+}
+
+/** The call's failure kind (a low-cardinality `error.type`); `undefined` when it succeeded. */
+const errorTypeOf = (call: CallReport): string | undefined =>
+  call.outcome === "ok" ? undefined : call.outcome;
+
+/** The failure kind when every message of the call failed (the invocation failed as a whole). */
+function allFailed(
+  live: readonly HeldMessage[],
+  happenings: Map<HeldMessage, Happening>,
+): string | undefined {
+  const first = happenings.get(live[0] as HeldMessage);
+  if (first?.kind !== "failed") return undefined;
+  return live.every((held) => happenings.get(held)?.kind === "failed") ? first.failure.kind : undefined;
+}
+
+/** The extras of a call with the trace headers added (they win over any of the same name). */
+function withHeaders(
+  extras: SendExtras | undefined,
+  headers: Readonly<Record<string, string>> | undefined,
+): SendExtras | undefined {
+  return headers ? { ...extras, headers: { ...extras?.headers, ...headers } } : extras;
 }

@@ -2,6 +2,7 @@ import type { ConsumeMessage } from "amqplib";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
 import type { Origin, OutgoingMessage } from "../backends/backend.js";
 import type { RetryState } from "../copies/retry-route.js";
+import type { InvocationTrace } from "../tracing/index.js";
 
 /** A message in the agent's hands, with the session whose channel must settle it. */
 export interface Delivery {
@@ -50,6 +51,9 @@ export class HeldMessage implements OutgoingMessage {
   /** With several backends: those that want it (undefined: all), and those it succeeded on. */
   backendsWanted: ReadonlySet<number> | undefined;
   readonly backendsDone = new Set<number>();
+  /** Its last invocation's trace, and its index there: the trace its copies and log lines are in. */
+  trace: InvocationTrace | undefined;
+  traceIndex = 0;
   private current: Phase = "waiting";
 
   constructor(

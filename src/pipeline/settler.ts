@@ -10,6 +10,7 @@ import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import type { Decision, Happening, Step } from "../policy/decide.js";
 import { delay } from "../shared/delay.js";
+import { type CopyTraceHeaders, traceIdOf } from "../tracing/index.js";
 import type { HeldMessage } from "./held-message.js";
 
 export interface SettlerOptions {
@@ -33,6 +34,17 @@ export type CopyPublisher = (
   content: Buffer,
   options: Options.Publish,
 ) => Promise<"confirmed" | "unroutable">;
+
+/** The steps that settle a message with the broker: a settle span each, when they are recorded. */
+const SETTLE_STEPS = new Set<Step["do"]>([
+  "ack",
+  "reject",
+  "requeue",
+  "give_back",
+  "dead_letter",
+  "retry_queue",
+  "set_aside",
+]);
 
 /** Stands in for the failure of a copy decided without one (not expected). */
 const UNKNOWN_FAILURE: Failure = {
@@ -60,7 +72,14 @@ export class Settler {
     } else if (decision.ended === "failed") {
       metrics.failed.inc();
     }
-    await this.carryOut(held, decision.step, failure);
+    const settling = SETTLE_STEPS.has(decision.step.do)
+      ? held.trace?.startSettle(held.traceIndex, decision.step.do)
+      : undefined;
+    try {
+      await this.carryOut(held, decision.step, failure);
+    } finally {
+      settling?.end();
+    }
   }
 
   private async carryOut(held: HeldMessage, step: Step, failure: Failure | undefined): Promise<void> {
@@ -102,7 +121,9 @@ export class Settler {
     const attempts = held.retry.attemptsBefore + held.attempts;
     // Its delivery tag is dead: the broker redelivers it (an auto_ack message exists only here).
     if (!amqp.autoAck && !own.alive) return this.fallBack(held, "channel_closed", failure);
-    const copy = this.copyOf(held, step, why, attempts);
+    const trace = held.trace?.copyHeaders(held.traceIndex);
+    const traceId = traceIdOf(trace);
+    const copy = this.copyOf(held, step, why, attempts, trace);
     let result: "confirmed" | "unroutable";
     try {
       result = await this.options.publish(amqp.agentExchange, copy.routingKey, message.content, copy.options);
@@ -111,7 +132,7 @@ export class Settler {
       throttle.error(
         log,
         `copy-failed:${step.do}`,
-        { err: error, action: step.do },
+        { err: error, action: step.do, traceId },
         `could not publish a failed message (${step.do}): ${error.message}; ${amqp.autoAck ? "with auto_ack it is lost" : "it goes back to the queue"}`,
       );
       return this.fallBack(held, "error", failure);
@@ -120,7 +141,7 @@ export class Settler {
       throttle.error(
         log,
         `copy-unroutable:${step.do}`,
-        { action: step.do, exchange: amqp.agentExchange, routingKey: copy.routingKey },
+        { action: step.do, exchange: amqp.agentExchange, routingKey: copy.routingKey, traceId },
         `the agent's exchange "${amqp.agentExchange}" routes "${copy.routingKey}" nowhere (binding missing?): the failed message is not acked and goes back to the queue after ${amqp.requeueDelayMs}ms`,
       );
       return this.fallBack(held, "unroutable", failure);
@@ -131,7 +152,7 @@ export class Settler {
     throttle.warn(
       log,
       `${step.do}:${why.errorType}`,
-      { errorType: why.errorType, attempts, action: step.do },
+      { errorType: why.errorType, attempts, action: step.do, traceId },
       `message ${copy.what} after ${attempts} attempt(s): ${why.errorType}: ${why.message}`,
     );
     if (!amqp.autoAck) this.count(own.ack(message), metrics.acked);
@@ -142,6 +163,7 @@ export class Settler {
     step: CopyStep,
     failure: Failure,
     attempts: number,
+    trace: CopyTraceHeaders | undefined,
   ): { routingKey: string; options: Options.Publish; what: string } {
     const { config, backendLabel } = this.options;
     const { amqp } = config;
@@ -155,6 +177,7 @@ export class Settler {
           attempts,
           failure,
           origin: held.origin,
+          trace,
         }),
         what: `dead-lettered to ${amqp.deadLetterQueue}`,
       };
@@ -168,6 +191,7 @@ export class Settler {
           origin: held.origin,
           roundAttempts: held.attempts,
           backendsDone: held.backendsDone,
+          trace,
         }),
         what: `set aside behind the queue's tail (through ${route.queue}) after a failed probe`,
       };
@@ -179,6 +203,7 @@ export class Settler {
         origin: held.origin,
         attempts,
         backendsDone: held.backendsDone,
+        trace,
       }),
       what: `sent to ${step.step.queue} (retry ${step.round} of ${amqp.retrySteps.length})`,
     };
@@ -199,7 +224,11 @@ export class Settler {
     throttle.error(
       log,
       `lost:${failure?.errorType ?? "unfinished"}`,
-      { errorType: failure?.errorType, deliveryTag: held.message.fields.deliveryTag },
+      {
+        errorType: failure?.errorType,
+        deliveryTag: held.message.fields.deliveryTag,
+        traceId: traceIdOf(held.trace?.copyHeaders(held.traceIndex)),
+      },
       failure
         ? `auto_ack message failed and could not be dead-lettered: it is lost (${failure.errorType}: ${failure.message})`
         : "auto_ack message could not be finished before the agent stopped: it is lost",

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** Headers of one hop that fetch sets itself. */
@@ -17,11 +23,14 @@ export type Fault = "pass" | "throttle" | "not_found" | "function_error";
 /**
  * A fault-injecting proxy in front of serverless-offline's Invoke API: it forwards invocations,
  * or answers them as Lambda does during an outage (429 TooManyRequestsException, 404
- * ResourceNotFoundException, 200 with X-Amz-Function-Error), and counts calls per fault.
+ * ResourceNotFoundException, 200 with X-Amz-Function-Error), counts calls per fault and keeps
+ * each call's headers.
  */
 export class LambdaFaultProxy {
   fault: Fault = "pass";
   readonly calls: Record<Fault, number> = { pass: 0, throttle: 0, not_found: 0, function_error: 0 };
+  /** The headers of every call, in arrival order (what the agent put on the Invoke request). */
+  readonly requestHeaders: IncomingHttpHeaders[] = [];
   private server: Server | undefined;
   private port = 0;
 
@@ -48,6 +57,7 @@ export class LambdaFaultProxy {
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const fault = this.fault;
     this.calls[fault] += 1;
+    this.requestHeaders.push(request.headers);
     const json = (status: number, headers: Record<string, string>, body: unknown) => {
       response.writeHead(status, { "content-type": "application/json", ...headers });
       response.end(JSON.stringify(body));

@@ -15,6 +15,8 @@ export interface ProbeRecord {
   exchange: string;
   contentType: string | null;
   batch: number;
+  /** What the agent sent in X-Amz-Client-Context (`context.clientContext.custom`); null without it. */
+  clientContext: { traceparent?: string; tracestate?: string } | null;
   at: number;
 }
 

@@ -1,5 +1,6 @@
 import type { HttpBackendConfig } from "../../config/http-backend-types.js";
 import { toError } from "../../errors.js";
+import { redactUrl } from "../../shared/url-credentials.js";
 import type {
   Backend,
   CallReport,
@@ -119,6 +120,11 @@ export function createHttpBackend(config: HttpBackendConfig, deps: HttpBackendDe
 
   return {
     label: httpBackendLabel(config),
+    callTarget: {
+      kind: "http",
+      method: config.method,
+      url: `${redactUrl(config.hosts[0] ?? "")}${config.urlPattern}`,
+    },
     batchSize: Math.max(1, deps.batchSize ?? 1),
     batchWindowMs: deps.batchWindowMs ?? 0,
     maxRetries: config.maxRetries,

@@ -5,6 +5,7 @@ import type {
   Failure,
   MessageOutcome,
   OutgoingMessage,
+  SendExtras,
   SendReport,
 } from "../backend.js";
 import { failureScope } from "../failure-scope.js";
@@ -87,7 +88,7 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
     }
   }
 
-  async function send(batch: readonly OutgoingMessage[]): Promise<SendReport> {
+  async function send(batch: readonly OutgoingMessage[], extras?: SendExtras): Promise<SendReport> {
     const results = new Map<number, MessageOutcome>();
     const live: OutgoingMessage[] = [];
     const parts: Buffer[] = [];
@@ -106,7 +107,7 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
         ? { chunks: parts, byteLength: (parts[0] as Buffer).byteLength }
         : eventPayload(envelope, parts);
     const startedAt = performance.now();
-    const outcome = await invoker.invoke(payload.chunks, payload.byteLength);
+    const outcome = await invoker.invoke(payload.chunks, payload.byteLength, extras?.headers);
     const call = callReport(outcome, startedAt);
     if (outcome.kind === "ok") {
       readResponse(live, outcome.payload, outcome.durationMs, results);
@@ -159,6 +160,7 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
 
   return {
     label: options.functionName,
+    callTarget: { kind: "lambda", functionName: options.functionName },
     batchSize: options.batchSize,
     batchWindowMs: options.batchWindowMs,
     maxRetries: options.maxRetries,
@@ -177,6 +179,7 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
 }
 
 function callReport(outcome: InvokeOutcome, startedAt: number): CallReport {
+  const { requestId } = outcome;
   if (outcome.kind === "ok") {
     return {
       outcome: "ok",
@@ -185,6 +188,7 @@ function callReport(outcome: InvokeOutcome, startedAt: number): CallReport {
       reason: "",
       startedAt,
       durationMs: outcome.durationMs,
+      requestId,
     };
   }
   return {
@@ -194,6 +198,7 @@ function callReport(outcome: InvokeOutcome, startedAt: number): CallReport {
     reason: `${outcome.errorType}${outcome.reason ? ` (${outcome.reason})` : ""}`,
     startedAt,
     durationMs: outcome.kind === "too_large" ? undefined : outcome.durationMs,
+    requestId,
   };
 }
 

@@ -67,6 +67,7 @@ describe("src/middleware has no runtime dependencies", () => {
       "splitQueueKey",
       "toBatchResponse",
       "toError",
+      "traceContextOf",
     ]);
   });
 });

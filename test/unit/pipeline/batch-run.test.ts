@@ -5,6 +5,7 @@ import { LogThrottle } from "../../../src/observability/log-throttle.js";
 import { runBatch } from "../../../src/pipeline/batch-run.js";
 import type { HeldMessage } from "../../../src/pipeline/held-message.js";
 import type { RateLimiter } from "../../../src/policy/rate-limiter.js";
+import { TRACING_OFF } from "../../../src/tracing/index.js";
 import {
   callReport,
   FakeBackend,
@@ -31,7 +32,16 @@ function harness(finishesDeadChannels = false) {
   const { metrics, read } = testMetrics();
   const { log, lines } = recordingLog();
   const session = new FakeSession();
-  const options = { backend, limiter, metrics, log, throttle: new LogThrottle(), finishesDeadChannels };
+  const options = {
+    backend,
+    limiter,
+    metrics,
+    log,
+    throttle: new LogThrottle(),
+    finishesDeadChannels,
+    tracing: TRACING_OFF,
+    destination: "orders",
+  };
   return {
     backend,
     acquired,

@@ -63,13 +63,23 @@ export function createHttpInvoker(
     return resolving;
   }
 
-  async function invoke(payload: readonly Uint8Array[], byteLength: number): Promise<InvokeOutcome> {
+  async function invoke(
+    payload: readonly Uint8Array[],
+    byteLength: number,
+    extraHeaders?: Readonly<Record<string, string>>,
+  ): Promise<InvokeOutcome> {
     if (byteLength > MAX_SYNC_PAYLOAD_BYTES) return payloadTooLargeOutcome(byteLength);
     const started = performance.now();
     if (closed) return classifyFailure(CLOSED_EVIDENCE, 0);
     try {
       const { target, transport } = resolved ?? (await resolve());
-      const headers = await signInvokeRequest(target, payload, byteLength, target.clock.signingDate());
+      const headers = await signInvokeRequest(
+        target,
+        payload,
+        byteLength,
+        target.clock.signingDate(),
+        extraHeaders,
+      );
       if (closed) return classifyFailure(CLOSED_EVIDENCE, performance.now() - started);
       const sentAt = Date.now();
       const result = await transport.send(target, headers, payload, timeoutMs);

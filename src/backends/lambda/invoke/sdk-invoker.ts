@@ -1,7 +1,14 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import { InvokeCommand, LambdaClient, type LambdaClientConfig } from "@aws-sdk/client-lambda";
+import {
+  InvokeCommand,
+  type InvokeCommandInput,
+  type InvokeCommandOutput,
+  LambdaClient,
+  type LambdaClientConfig,
+} from "@aws-sdk/client-lambda";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { BuildMiddleware } from "@smithy/types";
 import { toError } from "../../../errors.js";
 import { lambdaClientConfig } from "../../aws/lambda-client-config.js";
 import {
@@ -38,7 +45,11 @@ export function createSdkInvoker(
   const inFlight = new Set<AbortController>();
   let closed = false;
 
-  async function invoke(payload: readonly Uint8Array[], byteLength: number): Promise<InvokeOutcome> {
+  async function invoke(
+    payload: readonly Uint8Array[],
+    byteLength: number,
+    extraHeaders?: Readonly<Record<string, string>>,
+  ): Promise<InvokeOutcome> {
     if (byteLength > MAX_SYNC_PAYLOAD_BYTES) return payloadTooLargeOutcome(byteLength);
     const started = performance.now();
     if (closed) return classifyFailure(CLOSED_EVIDENCE, 0);
@@ -51,15 +62,19 @@ export function createSdkInvoker(
     }, timeoutMs);
     inFlight.add(abort);
     try {
-      const response = await client.send(
-        new InvokeCommand({ FunctionName: functionName, InvocationType: "RequestResponse", Payload: body }),
-        { abortSignal: abort.signal },
-      );
+      const command = new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: "RequestResponse",
+        Payload: body,
+      });
+      if (extraHeaders) command.middlewareStack.add(addHeaders(extraHeaders), ADD_HEADERS);
+      const response = await client.send(command, { abortSignal: abort.signal });
       const durationMs = performance.now() - started;
       const responsePayload = response.Payload?.byteLength ? response.Payload : undefined;
+      const requestId = response.$metadata.requestId;
       if (response.FunctionError)
-        return functionErrorOutcome(response.FunctionError, responsePayload, durationMs);
-      return { kind: "ok", payload: responsePayload, durationMs };
+        return { ...functionErrorOutcome(response.FunctionError, responsePayload, durationMs), requestId };
+      return { kind: "ok", payload: responsePayload, durationMs, requestId };
     } catch (thrown) {
       const durationMs = performance.now() - started;
       if (timedOut) return classifyFailure(timeoutEvidence(timeoutMs), durationMs);
@@ -79,5 +94,18 @@ export function createSdkInvoker(
       for (const abort of inFlight) abort.abort();
       client.destroy();
     },
+  };
+}
+
+const ADD_HEADERS = { step: "build", name: "amqpLambdaAgentExtraHeaders" } as const;
+
+/** Sets `headers` on the request before it is signed (the build step comes before finalizeRequest). */
+function addHeaders(
+  headers: Readonly<Record<string, string>>,
+): BuildMiddleware<InvokeCommandInput, InvokeCommandOutput> {
+  return (next) => (args) => {
+    const request = args.request as { headers?: Record<string, string> };
+    if (request.headers) Object.assign(request.headers, headers);
+    return next(args);
   };
 }

@@ -7,12 +7,14 @@ import type { InvokeTarget } from "./invoke-target.js";
  * body hash is computed here, incrementally, and handed to the signer as `x-amz-content-sha256`
  * (the header the SDK sends too), so the chunks are never concatenated. The headers are the SDK's,
  * including a fresh `amz-sdk-invocation-id`, so the signature is the one the SDK would compute.
+ * `extraHeaders` (the trace context) are signed with them, as the SDK signs a command's headers.
  */
 export async function signInvokeRequest(
   target: InvokeTarget,
   payload: readonly Uint8Array[],
   byteLength: number,
   signingDate: Date,
+  extraHeaders?: Readonly<Record<string, string>>,
 ): Promise<Record<string, string>> {
   const hash = createHash("sha256");
   for (const chunk of payload) hash.update(chunk);
@@ -25,6 +27,7 @@ export async function signInvokeRequest(
     query: {},
     headers: {
       ...target.headers,
+      ...extraHeaders,
       "content-length": String(byteLength),
       "amz-sdk-invocation-id": crypto.randomUUID(),
       "x-amz-content-sha256": hash.digest("hex"),

@@ -15,7 +15,7 @@ export type InvokeFailureKind =
 
 /** What one Invoke call came to. A function error is a failure even though Lambda answers 200. */
 export type InvokeOutcome =
-  | { kind: "ok"; payload: Uint8Array | undefined; durationMs: number }
+  | { kind: "ok"; payload: Uint8Array | undefined; durationMs: number; requestId?: string }
   | {
       kind: InvokeFailureKind;
       errorType: string;
@@ -24,6 +24,8 @@ export type InvokeOutcome =
       httpStatus?: number;
       /** throttling Reason, e.g. ReservedFunctionConcurrentInvocationLimitExceeded */
       reason?: string;
+      /** Lambda's `x-amzn-RequestId`, when it answered. */
+      requestId?: string;
     };
 
 export type InvokeFailure = Exclude<InvokeOutcome, { kind: "ok" }>;
@@ -42,9 +44,14 @@ export interface InvokerOptions {
 export interface Invoker {
   /**
    * One synchronous (RequestResponse) invocation. Never throws. The payload comes as chunks that are
-   * sent as they are (no concatenation on the http path), total `byteLength`.
+   * sent as they are (no concatenation on the http path), total `byteLength`. `headers` are sent
+   * with the request, and signed (the trace context: `X-Amz-Client-Context`, `X-Amzn-Trace-Id`).
    */
-  invoke(payload: readonly Uint8Array[], byteLength: number): Promise<InvokeOutcome>;
+  invoke(
+    payload: readonly Uint8Array[],
+    byteLength: number,
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<InvokeOutcome>;
   /** Releases sockets; later invoke() calls resolve to a "network" failure. */
   close(): void;
 }

@@ -96,6 +96,7 @@ describe("createLambdaBackend (a scripted invoker)", () => {
       reason: "",
       startedAt: report.call?.startedAt,
       durationMs: 12,
+      requestId: undefined,
     });
   });
 

@@ -53,7 +53,7 @@ const ENV_KEYS = [
 ];
 
 /** The SDK path with a request handler that records the signed HttpRequest instead of sending it. */
-async function captureSdk(options: InvokerOptions): Promise<Captured> {
+async function captureSdk(options: InvokerOptions, headers?: Record<string, string>): Promise<Captured> {
   let captured: Captured | undefined;
   const requestHandler = {
     async handle(request: HttpRequest) {
@@ -64,14 +64,14 @@ async function captureSdk(options: InvokerOptions): Promise<Captured> {
     httpHandlerConfigs: () => ({}),
   };
   const invoker = createSdkInvoker(options, process.env, { requestHandler });
-  await invoker.invoke(CHUNKS, PAYLOAD.byteLength);
+  await invoker.invoke(CHUNKS, PAYLOAD.byteLength, headers);
   invoker.close();
   assert.ok(captured, "the SDK sent no request");
   return captured;
 }
 
 /** The http path with a transport that records the signed request instead of sending it. */
-async function captureHttp(options: InvokerOptions): Promise<Captured> {
+async function captureHttp(options: InvokerOptions, headers?: Record<string, string>): Promise<Captured> {
   let captured: Captured | undefined;
   const createTransport = (): Transport => ({
     async send(target, headers) {
@@ -82,7 +82,7 @@ async function captureHttp(options: InvokerOptions): Promise<Captured> {
     close() {},
   });
   const invoker = createHttpInvoker(options, process.env, { createTransport });
-  await invoker.invoke(CHUNKS, PAYLOAD.byteLength);
+  await invoker.invoke(CHUNKS, PAYLOAD.byteLength, headers);
   invoker.close();
   assert.ok(captured, "the http path sent no request");
   return captured;
@@ -158,6 +158,23 @@ describe("the http path signs exactly what the SDK signs", () => {
       });
     }
   }
+
+  it("signs the trace headers as the SDK does (X-Amz-Client-Context signed, X-Amzn-Trace-Id not)", async () => {
+    const trace = {
+      "X-Amz-Client-Context": Buffer.from('{"custom":{"traceparent":"00-1-2-01"}}').toString("base64"),
+      "X-Amzn-Trace-Id": "Root=1-6a3b1c0e-0000000000000000000000a1;Parent=00000000000000b2;Sampled=1",
+    };
+    const options = { ...base, functionName: "my-function" };
+    const [sdk, http] = [await captureSdk(options, trace), await captureHttp(options, trace)];
+    assertSameRequest(sdk, http);
+    const signed = Object.keys(signedPart(http));
+    assert.ok(signed.includes("x-amz-client-context"), signed.join(";"));
+    assert.ok(!signed.includes("x-amzn-trace-id"), "X-Ray's header is never signed");
+    const sentHeader = (request: Captured, name: string) =>
+      Object.entries(request.headers).find(([key]) => key.toLowerCase() === name)?.[1];
+    for (const request of [sdk, http])
+      assert.equal(sentHeader(request, "x-amzn-trace-id"), trace["X-Amzn-Trace-Id"]);
+  });
 
   const endpoints: Array<[string, Partial<InvokerOptions>, Record<string, string>, string]> = [
     ["another partition", { region: "cn-north-1" }, {}, "lambda.cn-north-1.amazonaws.com.cn"],
