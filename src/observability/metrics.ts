@@ -1,22 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { type InvocationResult, RESULTS } from "./invocation-results.js";
 import { traceContextDroppedCounter, traceContextDroppedOf } from "./trace-metrics.js";
 
-/** Invocation outcomes as labels: one per kind of Invoke result. */
-const RESULTS = [
-  "ok",
-  "function_error",
-  "throttled",
-  "timeout",
-  "network",
-  "server_error",
-  "not_found",
-  "access_denied",
-  "credentials",
-  "too_large",
-  "bad_request",
-] as const;
-
-export type InvocationResult = (typeof RESULTS)[number];
+export { type InvocationResult, invocationResult } from "./invocation-results.js";
 
 /** One agent's series, bound to its label once (binding per message costs a label lookup each time). */
 export type AgentMetrics = ReturnType<Metrics["forAgent"]>;
@@ -246,8 +232,4 @@ export class Metrics {
     const data = await counter.get();
     return data.values.find((v) => v.labels.agent === agent)?.value ?? 0;
   }
-}
-
-export function invocationResult(kind: string): InvocationResult {
-  return (RESULTS as readonly string[]).includes(kind) ? (kind as InvocationResult) : "bad_request";
 }
