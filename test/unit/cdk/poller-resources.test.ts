@@ -42,11 +42,10 @@ const allStatements = (): Array<[string, Statement]> =>
     return [];
   });
 
-describe("AmqpLambdaPoller (synthesized offline, cdk-nag AwsSolutions clean)", () => {
-  it(`synthesizes in well under 20 s (${Math.round(synthMs)} ms here, cdk-nag included)`, () => {
-    assert.ok(synthMs < 20_000, `${synthMs} ms`);
-  });
+// A figure, not a test (speed goals live in benchmarks): the issue's "synth <= 20 s here".
+process.stderr.write(`cdk synth of the test stack, cdk-nag included: ${Math.round(synthMs)} ms\n`);
 
+describe("AmqpLambdaPoller (synthesized offline, cdk-nag AwsSolutions clean)", () => {
   it("runs a Fargate service in the private subnets, with no public IP and no fixed task count", () => {
     const [, service] = only("AWS::ECS::Service");
     assert.equal(service.LaunchType, "FARGATE");
