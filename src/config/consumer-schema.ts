@@ -1,13 +1,8 @@
 import { z } from "zod";
+import { BACKOFF_STRATEGIES } from "../shared/backoff.js";
 import { count, duration } from "./schema-fields.js";
 
-export const BACKOFF_STRATEGIES = [
-  "linear",
-  "linear-jitter",
-  "exponential",
-  "exponential-jitter",
-  "fallback",
-] as const;
+export { BACKOFF_STRATEGIES };
 
 export const connectionSchema = z.strictObject({
   max_retries: count("a whole number (0 or less retries forever)").default(0),

@@ -1,6 +1,6 @@
+import type { BackoffStrategy } from "../shared/backoff.js";
 import type { HttpBackendConfig } from "./http-backend-types.js";
 import type {
-  BACKOFF_STRATEGIES,
   EVENT_FORMATS,
   EXCHANGE_TYPES,
   FAILURE_POLICIES,
@@ -8,7 +8,7 @@ import type {
   TRACING_PARENTS,
 } from "./schema.js";
 
-export type BackoffStrategy = (typeof BACKOFF_STRATEGIES)[number];
+export type { BackoffStrategy } from "../shared/backoff.js";
 export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 export type EventFormat = (typeof EVENT_FORMATS)[number];
 export type ExchangeType = (typeof EXCHANGE_TYPES)[number];

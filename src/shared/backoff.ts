@@ -1,4 +1,13 @@
-import type { BackoffStrategy } from "../config/types.js";
+/** KrakenD's `backoff_strategy` values. */
+export const BACKOFF_STRATEGIES = [
+  "linear",
+  "linear-jitter",
+  "exponential",
+  "exponential-jitter",
+  "fallback",
+] as const;
+
+export type BackoffStrategy = (typeof BACKOFF_STRATEGIES)[number];
 
 /** Longest reconnect delay; KrakenD has none, but 2^i seconds without a cap means hours. */
 export const MAX_RECONNECT_DELAY_MS = 60_000;

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+export { KRAKEND_TELEMETRY_KEY, KRAKEND_TELEMETRY_NOTE } from "../config/krakend-telemetry.js";
 export type { DroppedTraceContextPart } from "./client-context.js";
 export {
   COPY_TRACE_HEADERS_MAX_BYTES,
@@ -20,7 +22,6 @@ export type {
   SettleTrace,
   TracedMessage,
 } from "./invocation-trace.js";
-export { KRAKEND_TELEMETRY_KEY, KRAKEND_TELEMETRY_NOTE } from "./krakend-telemetry.js";
 export { extractTraceparent, extractTracestate } from "./message-trace-headers.js";
 export { SHUTDOWN_ERROR_TYPE } from "./recorded-invocation.js";
 export {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as conventions from "@opentelemetry/semantic-conventions/incubating";
+import { KRAKEND_TELEMETRY_NOTE } from "../../../src/config/krakend-telemetry.js";
 import { exportSettingsFromEnv } from "../../../src/tracing/export-settings.js";
-import { KRAKEND_TELEMETRY_NOTE } from "../../../src/tracing/krakend-telemetry.js";
 import {
   ERROR_TYPE_ATTRIBUTE,
   FAAS_ATTRIBUTES,
