@@ -9,7 +9,15 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, matchesGlob } from "node:path";
 
 /** The folders the gate measures. */
-const INCLUDE = ["src/pipeline", "src/policy", "src/copies", "src/amqp", "src/agent", "src/backends"];
+const INCLUDE = [
+  "src/intake",
+  "src/pipeline",
+  "src/policy",
+  "src/copies",
+  "src/amqp",
+  "src/agent",
+  "src/backends",
+];
 /** Not the gate's: the transports, tested against local stubs (their own unit tests) rather than fakes. */
 const TRANSPORTS = ["src/backends/lambda/invoke/**", "src/backends/http/**"];
 /** Left out for now: being rewritten. Delete a line to put the file back under the gate. */

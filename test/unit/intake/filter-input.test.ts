@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { Origin } from "../../../src/backends/lambda/event.js";
-import { filterInput } from "../../../src/pipeline/filter-input.js";
-import { MessageBody } from "../../../src/pipeline/message-body.js";
+import { filterInput } from "../../../src/intake/filter-input.js";
+import { MessageBody } from "../../../src/intake/message-body.js";
 import {
   type FakeMessage,
   fakeMessage,

@@ -4,10 +4,10 @@ import fc from "fast-check";
 import type { AgentConfig } from "../../../src/config/types.js";
 import { AGENT_HEADERS } from "../../../src/copies/agent-headers.js";
 import { compileFilterPatterns, type MessageFilter } from "../../../src/filter/index.js";
-import { Intake } from "../../../src/pipeline/intake.js";
-import { KEYLESS_LANE } from "../../../src/pipeline/order-key.js";
+import { Intake } from "../../../src/intake/intake.js";
+import { KEYLESS_LANE } from "../../../src/intake/order-key.js";
 import { type FakeMessage, fakeMessage, headers as headerTables } from "../amqp-fixtures.js";
-import { agentConfig, FakeSession, LEVEL, recordingLog, silentLog } from "./fakes.js";
+import { agentConfig, FakeSession, LEVEL, recordingLog, silentLog } from "../pipeline/fakes.js";
 
 const session = new FakeSession().asSession;
 

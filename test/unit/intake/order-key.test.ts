@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { Origin } from "../../../src/backends/lambda/event.js";
 import type { OrderKey } from "../../../src/config/types.js";
-import { MessageBody } from "../../../src/pipeline/message-body.js";
-import { KEYLESS_LANE, orderLane } from "../../../src/pipeline/order-key.js";
+import { MessageBody } from "../../../src/intake/message-body.js";
+import { KEYLESS_LANE, orderLane } from "../../../src/intake/order-key.js";
 import { type FakeMessage, fakeMessage, headers as headerTables, ownTable } from "../amqp-fixtures.js";
 
 function lane(orderKey: OrderKey, message: FakeMessage, origin?: Origin): string {

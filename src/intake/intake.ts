@@ -5,8 +5,8 @@ import { backendsDoneOf, retryState } from "../copies/retry-route.js";
 import { toError } from "../errors.js";
 import type { MessageFilter } from "../filter/index.js";
 import type { Logger } from "../observability/logger.js";
+import { HeldMessage } from "../pipeline/held-message.js";
 import { filterInput } from "./filter-input.js";
-import { HeldMessage } from "./held-message.js";
 import { MessageBody } from "./message-body.js";
 import { orderLane } from "./order-key.js";
 
