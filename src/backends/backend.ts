@@ -19,11 +19,11 @@ export interface OutgoingMessage {
 }
 
 /**
- * The kinds of failure, one list for every backend. Each backend maps what it sees onto these (the
+ * The kinds of failure of a call, one list for every backend. Each backend maps what it sees onto these (the
  * Lambda path from error types and statuses, an HTTP backend from statuses and socket errors), so
  * `failureScope` decides for both.
  */
-export const FAILURE_KINDS = [
+export const CALL_FAILURE_KINDS = [
   "function_error",
   "throttled",
   "timeout",
@@ -34,6 +34,11 @@ export const FAILURE_KINDS = [
   "credentials",
   "too_large",
   "bad_request",
+] as const;
+
+/** Every kind of failure: a call's (above) and a single message's (below). */
+export const FAILURE_KINDS = [
+  ...CALL_FAILURE_KINDS,
   /** The message cannot be sent (not JSON with `event_format: body`, headers it cannot carry). */
   "bad_message",
   /** The function reported this message of the batch as failed. */

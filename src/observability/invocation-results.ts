@@ -1,17 +1,7 @@
-/** Invocation outcomes as labels: one per kind of Invoke result. */
-export const RESULTS = [
-  "ok",
-  "function_error",
-  "throttled",
-  "timeout",
-  "network",
-  "server_error",
-  "not_found",
-  "access_denied",
-  "credentials",
-  "too_large",
-  "bad_request",
-] as const;
+import { CALL_FAILURE_KINDS } from "../backends/backend.js";
+
+/** Invocation outcomes as labels: one per kind of call result. */
+export const RESULTS = ["ok", ...CALL_FAILURE_KINDS] as const;
 
 export type InvocationResult = (typeof RESULTS)[number];
 
