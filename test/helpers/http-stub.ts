@@ -1,10 +1,9 @@
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
-import { once } from "node:events";
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo, Socket } from "node:net";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, Checksum, SourceData } from "@smithy/types";
+import { listenTracked, refusedUrl } from "./listening-server.js";
 
 /** How the stub answers one request: a response, or a server that misbehaves. */
 export type StubReply =
@@ -96,42 +95,21 @@ export async function startHttpStub(options: HttpStubOptions = {}): Promise<Http
     });
   };
   const server: Server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
-  const connections = new Set<Socket>();
-  server.on(options.tls ? "secureConnection" : "connection", (socket: Socket) => {
-    connections.add(socket);
-    socket.once("close", () => connections.delete(socket));
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenTracked(server, { tls: Boolean(options.tls) });
   return {
-    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${listening.port}`,
     requests,
     next: (...replies) => void queued.push(...replies),
     received(count) {
       if (requests.length >= count) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ count, resolve }));
     },
-    openConnections: () => connections.size,
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
+    openConnections: listening.openConnections,
+    close: listening.close,
   };
 }
 
-/** An `http://127.0.0.1:<port>` where nothing listens: connecting is refused. */
-export async function refusedUrl(): Promise<string> {
-  const server = createHttpServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return `http://127.0.0.1:${port}`;
-}
+export { refusedUrl };
 
 /** SHA-256 and HMAC-SHA-256 on node:crypto, for the verifying signer (independent of the agent's). */
 class TestSha256 implements Checksum {

@@ -1,6 +1,5 @@
-import { once } from "node:events";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listenTracked, refusedUrl } from "../../../../helpers/listening-server.js";
 
 /** How the stub answers a call: a response as Lambda writes it, or a misbehaving server. */
 export type StubReply =
@@ -60,34 +59,14 @@ export async function startLambdaWireStub(
       res.end(body);
     });
   });
-  const connections = new Set<Socket>();
-  server.on("connection", (socket: Socket) => {
-    connections.add(socket);
-    socket.once("close", () => connections.delete(socket));
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenTracked(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://127.0.0.1:${listening.port}`,
     requests,
-    openConnections: () => connections.size,
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
+    openConnections: listening.openConnections,
+    close: listening.close,
   };
 }
 
 /** An endpoint on 127.0.0.1 where nothing listens: connecting is refused. */
-export async function refusedEndpoint(): Promise<string> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return `http://127.0.0.1:${port}`;
-}
+export const refusedEndpoint = refusedUrl;
