@@ -38,7 +38,7 @@ export const largePayloadSchema = z
       cleanup: z
         .enum(LARGE_PAYLOAD_CLEANUPS, { error: 'expected "after_ack" or "never"' })
         .default("after_ack"),
-      sse: z.enum(SERVER_SIDE_ENCRYPTIONS, { error: 'expected "AES256" or "aws:kms"' }).optional(),
+      sse: z.enum(SERVER_SIDE_ENCRYPTIONS).optional(),
       kms_key_id: z.string().min(1, { error: "must not be empty" }).optional(),
     },
     { error: 'expected an object such as {"bucket": "my-bucket"}' },
