@@ -79,9 +79,11 @@ describe("large_payload: bodies too large for Lambda go through S3 (extended-cli
     const small = Array.from({ length: 200 }, (_, i) => ({ id: `small-${i}`, body: randomBytes(1024) }));
     const sent = new Map([...large, ...small].map(({ id, body }) => [id, sha256(body)]));
     const putsBefore = s3.count("PUT");
+    // All in the queue first: the agent takes 40 at once (prefetch), the 20 large ones in flight together.
+    await suite.broker.declare(exchange, queue, "#");
+    await publishAll(exchange, [...large, ...small]);
     const agent = AgentProcess.start(config(queue, exchange));
     await agent.ready();
-    await publishAll(exchange, [...large, ...small]);
     const seen = await waitFor(
       "220 messages handled",
       () => {
