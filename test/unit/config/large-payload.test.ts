@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseByteSize } from "../../../src/config/byte-size.js";
 import { resolveConfig } from "../../../src/config/index.js";
+import { describeConfig } from "../../../src/describe-config.js";
 import { seedAgent } from "./fixtures.js";
 
 const AT = 'async_agent[0].backend[0].extra_config["backend/lambda"].large_payload';
@@ -126,4 +127,25 @@ describe("backend/lambda.large_payload", () => {
       );
     });
   }
+});
+
+describe("validate's description of large_payload", () => {
+  const described = (value: unknown) =>
+    describeConfig(resolveConfig({ async_agent: [seedAgent({ lambda: { large_payload: value } })] }));
+
+  it("says which bodies go where, and what becomes of them", () => {
+    assert.match(
+      described({ bucket: "b" }),
+      /large body {2}bodies that do not fit one invocation to s3:\/\/b\/amqp-lambda-agent\/… \(deleted once settled\)/,
+    );
+    assert.match(
+      described({ bucket: "b", threshold: "1KiB", key_prefix: "p/" }),
+      /bodies over 1024 bytes to s3:\/\/b\/p\//,
+    );
+    assert.match(
+      described({ bucket: "b", always: true, cleanup: "never" }),
+      /every body to s3:\/\/b\/.*left to the bucket's lifecycle rule/,
+    );
+    assert.doesNotMatch(describeConfig(resolveConfig({ async_agent: [seedAgent()] })), /large body/);
+  });
 });
