@@ -76,7 +76,7 @@ export function createS3PayloadStore(options: PayloadStoreOptions): PayloadStore
     },
     close() {
       closed = true;
-      void ready?.then(({ client }) => client.destroy());
+      ready?.then(({ client }) => client.destroy()).catch(() => undefined);
     },
   };
 }
