@@ -27,11 +27,19 @@ const packageName = (specifier) =>
     .slice(0, specifier.startsWith("@") ? 2 : 1)
     .join("/");
 
+/**
+ * Handlers that bundle the AWS SDK too (and every other package they import): one copy of
+ * @aws-sdk/client-s3 for the handler's client and the middleware's commands, and a zip that runs
+ * as it is.
+ */
+const WITH_EVERY_PACKAGE = new Set(["large-payload"]);
+
 rmSync(OUT, { recursive: true, force: true });
-await build({
-  entryPoints: Object.fromEntries(
-    names.map((name) => [name, join(ROOT, "examples/handlers", `${name}.mjs`)]),
-  ),
+const entries = (filter) =>
+  Object.fromEntries(
+    names.filter(filter).map((name) => [name, join(ROOT, "examples/handlers", `${name}.mjs`)]),
+  );
+const options = {
   outdir: OUT,
   outExtension: { ".js": ".mjs" },
   bundle: true,
@@ -40,6 +48,16 @@ await build({
   target: "node24",
   logLevel: "warning",
   banner: { js: "// Built by scripts/bundle-example.mjs from examples/handlers/: edit those, not this." },
+};
+const withPackages = entries((name) => WITH_EVERY_PACKAGE.has(name));
+if (Object.keys(withPackages).length > 0) {
+  // The SDK's CommonJS dependencies call require(): give the ESM bundle one.
+  const banner = `${options.banner.js}\nimport { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);`;
+  await build({ ...options, entryPoints: withPackages, banner: { js: banner } });
+}
+await build({
+  ...options,
+  entryPoints: entries((name) => !WITH_EVERY_PACKAGE.has(name)),
   plugins: [
     {
       name: "only-the-example-dependencies",

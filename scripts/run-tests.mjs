@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { startOffline } from "./offline.mjs";
 
 const LAMBDA_PORT = Number(process.env.TEST_LAMBDA_PORT ?? 3902);
+// The local S3-compatible server the large_payload tests start (the large-payload function reads from it).
+const S3_ENDPOINT = process.env.LARGE_PAYLOAD_S3_ENDPOINT ?? "http://127.0.0.1:3905";
 
 function testFiles(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -28,7 +30,7 @@ const probeDir = mkdtempSync(join(tmpdir(), "amqp-lambda-agent-probe-"));
 // The plugin would also start an agent on the example queues: the tests start their own.
 const offline = await startOffline({
   lambdaPort: LAMBDA_PORT,
-  env: { PROBE_DIR: probeDir, AMQP_LAMBDA_AGENT_OFFLINE: "false" },
+  env: { PROBE_DIR: probeDir, AMQP_LAMBDA_AGENT_OFFLINE: "false", LARGE_PAYLOAD_S3_ENDPOINT: S3_ENDPOINT },
 });
 process.stderr.write(
   `serverless-offline Invoke API on http://127.0.0.1:${LAMBDA_PORT} (probe records in ${probeDir})\n`,
@@ -39,7 +41,12 @@ const tests = spawn(
   ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
   {
     stdio: "inherit",
-    env: { ...process.env, LAMBDA_ENDPOINT: `http://127.0.0.1:${LAMBDA_PORT}`, PROBE_DIR: probeDir },
+    env: {
+      ...process.env,
+      LAMBDA_ENDPOINT: `http://127.0.0.1:${LAMBDA_PORT}`,
+      PROBE_DIR: probeDir,
+      LARGE_PAYLOAD_S3_ENDPOINT: S3_ENDPOINT,
+    },
   },
 );
 for (const signal of ["SIGINT", "SIGTERM"]) {

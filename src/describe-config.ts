@@ -1,6 +1,6 @@
 import { startupConfigNotes, topologyPlan } from "./amqp/topology.js";
 import { describeHttpBackend } from "./backends/http/describe-http-backend.js";
-import type { AgentConfig, BackendConfig, LoadedConfig } from "./config/types.js";
+import type { AgentConfig, BackendConfig, LambdaSettings, LoadedConfig } from "./config/types.js";
 import { redactUrl } from "./observability/redact.js";
 
 /** The resolved topology and behaviour of every agent, for `validate`, secrets redacted. */
@@ -73,7 +73,20 @@ function describeBackend(backend: BackendConfig): string[] {
     ...(lambda.filterPatterns
       ? [`  filter      invoke only messages matching any of ${JSON.stringify(lambda.filterPatterns)}`]
       : []),
+    ...describeLargePayload(lambda.largePayload),
   ];
+}
+
+function describeLargePayload(large: LambdaSettings["largePayload"]): string[] {
+  if (!large) return [];
+  const which = large.always
+    ? "every body"
+    : large.threshold === undefined
+      ? "bodies that do not fit one invocation"
+      : `bodies over ${large.threshold} bytes`;
+  const cleanup =
+    large.cleanup === "after_ack" ? "deleted once settled" : "left to the bucket's lifecycle rule";
+  return [`  large body  ${which} to s3://${large.bucket}/${large.keyPrefix}… (${cleanup})`];
 }
 
 function describeOrderKey(agent: AgentConfig): string {

@@ -22,9 +22,11 @@ import {
   type AgentSeams,
   backendOf,
   buildPipeline,
+  type OrphanHandler,
   type PipelineParts,
   pipelineStatus,
   pipelineWaits,
+  reportOrphan,
 } from "./pipeline-parts.js";
 
 /**
@@ -55,7 +57,8 @@ export class Agent implements ObservedAgent {
     tls: TlsMaterial,
     seams: AgentSeams = {},
   ) {
-    const backend = seams.backend ?? backendOf(config);
+    const onOrphan: OrphanHandler = (orphan) => reportOrphan(orphan, this.metrics, log);
+    const backend = seams.backend ?? backendOf(config, { onOrphan });
     this.metrics = registry.forAgent(config.name, backend.labels ?? [backend.label]);
     this.failed = new Promise((resolve) => {
       this.failure = resolve;
@@ -160,7 +163,7 @@ export class Agent implements ObservedAgent {
       logDrainTimeout(this.config, this.parts.scheduler.drainTimedOut(), drainTimeoutMs, this.log);
     await this.connection.close();
     await this.publisher.close();
-    this.parts.backend.close();
+    await this.parts.backend.close();
     this.metrics.node(undefined);
     this.setState("closed", "stopped");
   }

@@ -4,6 +4,7 @@ import { createFanOut } from "../backends/fan-out.js";
 import { createHttpBackend } from "../backends/http/index.js";
 import { eventEnvelope } from "../backends/lambda/event-bytes.js";
 import { createLambdaBackend } from "../backends/lambda/lambda-backend.js";
+import type { Orphan } from "../backends/lambda/large-payload/large-payload.js";
 import type { AgentConfig } from "../config/types.js";
 import { compileFilterPatterns } from "../filter/index.js";
 import { Intake } from "../intake/intake.js";
@@ -47,8 +48,23 @@ export interface PipelineWiring {
   tracing?: Tracing;
 }
 
+export type OrphanHandler = (orphan: Orphan) => void;
+
+/** An uploaded body the agent could not delete: counted, and said (the bucket's lifecycle rule removes it). */
+export function reportOrphan(orphan: Orphan, metrics: AgentMetrics, log: Logger): void {
+  metrics.largePayloadOrphans.inc();
+  log.warn(
+    { bucket: orphan.bucket, key: orphan.key, errorType: orphan.failure.errorType },
+    `could not delete s3://${orphan.bucket}/${orphan.key} after 4 tries (${orphan.failure.message}); the bucket's lifecycle rule removes it`,
+  );
+}
+
 /** The backends an agent config names; several become one fan-out. */
-export function backendOf(config: AgentConfig, env: NodeJS.ProcessEnv = process.env): Backend {
+export function backendOf(
+  config: AgentConfig,
+  options: { env?: NodeJS.ProcessEnv; onOrphan?: OrphanHandler } = {},
+): Backend {
+  const { env = process.env, onOrphan } = options;
   const { amqp, consumer, delivery } = config;
   const members = config.backends.map((entry): Backend => {
     if (entry.kind === "http") {
@@ -58,6 +74,8 @@ export function backendOf(config: AgentConfig, env: NodeJS.ProcessEnv = process.
       ...entry.lambda,
       timeoutMs: consumer.timeoutMs,
       sockets: consumer.workers,
+      onOrphan,
+      env,
       envelope: eventEnvelope({
         queue: amqp.queue,
         vhost: vhostOf(amqp.urls[0] as string),

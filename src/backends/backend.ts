@@ -148,6 +148,6 @@ export interface Backend {
    * confirmed, its channel lost): what the backend keeps for it may go (an uploaded payload).
    */
   released?(message: OutgoingMessage): void;
-  /** Releases sockets; later calls fail as `network`. */
-  close(): void;
+  /** Releases sockets (after the work `released` started, such as deletes); later calls fail as `network`. */
+  close(): void | Promise<void>;
 }

@@ -103,8 +103,8 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
     released(out) {
       for (const member of members) member.released?.(out);
     },
-    close() {
-      for (const member of members) member.close();
+    async close() {
+      await Promise.all(members.map((member) => member.close()));
     },
   };
 }

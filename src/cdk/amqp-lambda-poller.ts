@@ -14,6 +14,7 @@ import {
 } from "../deploy/container-contract.js";
 import { packagedAgentImage, packageIsBuilt } from "./agent-image.js";
 import { containerConfig } from "./container-config.js";
+import { grantLargePayloads, largePayloadPrefixes } from "./large-payload-grants.js";
 import { acknowledgeNagRules } from "./nag-acknowledgements.js";
 import { type PollerAlarms, pollerAlarms } from "./poller-alarms.js";
 import { type AmqpLambdaPollerProps, pollerSettings } from "./poller-props.js";
@@ -127,6 +128,20 @@ export class AmqpLambdaPoller extends Construct {
       cluster: this.cluster,
       service: this.service,
     });
+    if (props.largePayloadBucket) {
+      grantLargePayloads({
+        bucket: props.largePayloadBucket,
+        config: props.config,
+        taskRole: this.taskRole,
+        functions: props.functions,
+        expiration: props.largePayloadExpiration ?? Duration.days(1),
+      });
+    } else if (largePayloadPrefixes(props.config).length > 0) {
+      Annotations.of(this).addWarningV2(
+        "amqp-lambda-agent:largePayloadBucket",
+        "the config has large_payload but no largePayloadBucket is given: the task role may not write the bodies",
+      );
+    }
     acknowledgeNagRules({
       taskRole: this.taskRole,
       executionRole: execution,

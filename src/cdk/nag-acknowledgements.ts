@@ -36,7 +36,7 @@ export function acknowledgeNagRules(input: NagAcknowledgementsInput): void {
 }
 
 /** A resolved CloudFormation value as cdk-nag names it in a finding (`<Logical.Arn>:*`, `<AWS::Partition>`). */
-function flatten(value: unknown): string {
+export function flatten(value: unknown): string {
   if (typeof value === "string") return value.replace(/\$\{/g, "<").replace(/\}/g, ">");
   if (value === null || typeof value !== "object") return JSON.stringify(value);
   const node = value as Record<string, unknown>;

@@ -1,8 +1,9 @@
-import { Token } from "aws-cdk-lib";
+import { type Duration, Token } from "aws-cdk-lib";
 import type * as ec2 from "aws-cdk-lib/aws-ec2";
 import type * as ecs from "aws-cdk-lib/aws-ecs";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { BROKER_URL_ENV, CONFIG_ENV } from "../deploy/container-contract.js";
 
@@ -44,6 +45,14 @@ export interface AmqpLambdaPollerProps {
   readonly logRetention?: logs.RetentionDays;
   /** More secret environment variables, e.g. `{ AMQP_KEY_PASSPHRASE: ecs.Secret.fromSecretsManager(s) }`. */
   readonly secrets?: Readonly<Record<string, ecs.Secret>>;
+  /**
+   * The bucket the config's `large_payload` blocks name: the task role may put and delete under
+   * their key prefixes only, the `functions` may get there; a bucket made in this app gets a
+   * lifecycle rule per prefix for what a crash leaves behind.
+   */
+  readonly largePayloadBucket?: s3.IBucket;
+  /** How long such a left-behind object stays. @default one day */
+  readonly largePayloadExpiration?: Duration;
 }
 
 /** The props with every default filled in and every number checked. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { largePayloadSchema } from "./large-payload-schema.js";
 import { count, duration } from "./schema-fields.js";
 
 export const EVENT_FORMATS = ["rmq", "body"] as const;
@@ -19,4 +20,6 @@ export const lambdaSchema = z.strictObject({
   // Checked by the filter compiler (exit 2 with the path of the bad operator).
   filter_patterns: z.array(z.unknown(), { error: "expected a list of event patterns" }).optional(),
   client: z.enum(INVOKE_CLIENTS).default("http"),
+  // Bodies too large for an invocation go to S3; the event carries a pointer (the claim check).
+  large_payload: largePayloadSchema.optional(),
 });

@@ -82,5 +82,22 @@ function lambdaSettings(lambda: RawLambda): LambdaSettings {
     eventFormat: lambda.event_format,
     filterPatterns: lambda.filter_patterns,
     client: lambda.client,
+    largePayload: largePayloadSettings(lambda.large_payload),
+  };
+}
+
+function largePayloadSettings(raw: RawLambda["large_payload"]): LambdaSettings["largePayload"] {
+  if (!raw) return undefined;
+  return {
+    bucket: raw.bucket,
+    keyPrefix: raw.key_prefix,
+    threshold: raw.threshold,
+    always: raw.always,
+    region: raw.region,
+    endpoint: raw.endpoint,
+    forcePathStyle: raw.force_path_style,
+    cleanup: raw.cleanup,
+    sse: raw.sse,
+    kmsKeyId: raw.kms_key_id,
   };
 }

@@ -7,6 +7,7 @@ import { duration } from "./schema-fields.js";
 export { amqpSchema, EXCHANGE_TYPES, FAILURE_POLICIES } from "./amqp-schema.js";
 export { BACKOFF_STRATEGIES, connectionSchema, consumerSchema } from "./consumer-schema.js";
 export { EVENT_FORMATS, INVOKE_CLIENTS, lambdaSchema } from "./lambda-schema.js";
+export { LARGE_PAYLOAD_CLEANUPS, SERVER_SIDE_ENCRYPTIONS } from "./large-payload-schema.js";
 
 const backendEntrySchema = z.looseObject({
   extra_config: z.looseObject({ "backend/lambda": lambdaSchema.optional() }).optional(),

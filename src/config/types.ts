@@ -5,6 +5,8 @@ import type {
   EXCHANGE_TYPES,
   FAILURE_POLICIES,
   INVOKE_CLIENTS,
+  LARGE_PAYLOAD_CLEANUPS,
+  SERVER_SIDE_ENCRYPTIONS,
   TRACING_PARENTS,
 } from "./schema.js";
 
@@ -57,6 +59,23 @@ export interface CircuitBreakerConfig {
   maxProbeIntervalMs: number;
 }
 
+/** `backend/lambda.large_payload`: the S3 claim check of bodies too large for an invocation. */
+export interface LargePayloadSettings {
+  bucket: string;
+  keyPrefix: string;
+  /** Bodies over this many bytes go to S3; `undefined`: those whose record would not fit one invocation. */
+  threshold: number | undefined;
+  /** Every body goes to S3 (a publisher's own pointer excepted). */
+  always: boolean;
+  /** Defaults to the Lambda backend's region. */
+  region: string | undefined;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  cleanup: (typeof LARGE_PAYLOAD_CLEANUPS)[number];
+  sse: (typeof SERVER_SIDE_ENCRYPTIONS)[number] | undefined;
+  kmsKeyId: string | undefined;
+}
+
 /** `backend/lambda`: one Lambda function. */
 export interface LambdaSettings {
   functionName: string;
@@ -69,6 +88,8 @@ export interface LambdaSettings {
   /** Validated event patterns; `undefined`: every message is invoked. */
   filterPatterns: unknown[] | undefined;
   client: InvokeClient;
+  /** `large_payload`: bodies too large for an invocation go to S3 (`undefined`: not configured). */
+  largePayload: LargePayloadSettings | undefined;
 }
 
 /** One backend entry of an agent: a Lambda function, or an HTTP endpoint. */

@@ -1,6 +1,8 @@
 /**
  * Lambda-side helpers for functions invoked by amqp-lambda-agent: event types and middy
- * middlewares. No runtime dependencies (middy and aws-lambda are only used for types).
+ * middlewares. No runtime dependencies (middy and aws-lambda are only used for types), but
+ * `@aws-sdk/client-s3` (an optional peer, part of the Lambda runtime), loaded only to resolve
+ * S3 pointers (`rabbitMQParser({ largePayload })`).
  *
  * @module amqp-lambda-agent/middleware
  */
@@ -43,11 +45,13 @@ export {
   processRecords,
   type RabbitMQRecordFunction,
 } from "./process-records.js";
-export { rabbitMQParser } from "./rabbitmq-parser.js";
+export { type RabbitMQParserOptions, rabbitMQParser } from "./rabbitmq-parser.js";
 export {
   type RabbitMQPartialBatchHandlerResult,
   rabbitMQPartialBatchFailure,
 } from "./rabbitmq-partial-batch-failure.js";
+export { resolveLargePayloads } from "./resolve-large-payloads.js";
+export type { LargePayloadOption, S3ObjectReader } from "./s3-object-reader.js";
 export {
   type RabbitMQTraceCarrier,
   type RabbitMQTraceContext,

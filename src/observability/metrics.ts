@@ -45,6 +45,7 @@ export class Metrics {
   readonly orderKeysWaiting: Gauge<Labels>;
   readonly oldestWait: Gauge<Labels>;
   readonly lastSuccess: Gauge<Labels>;
+  readonly largePayloadOrphans: Counter<Labels>;
   readonly traceContextDropped = traceContextDroppedCounter(this.registry);
 
   constructor() {
@@ -112,6 +113,10 @@ export class Metrics {
       "Connections made to another cluster node than the previous connection's",
     );
     this.circuitOpenings = counter("circuit_openings_total", "Times the circuit breaker opened");
+    this.largePayloadOrphans = counter(
+      "large_payload_orphans_total",
+      "Bodies uploaded to S3 (large_payload) that could not be deleted after 4 tries: left to the lifecycle rule",
+    );
     this.invocationDuration = new Histogram({
       name: "amqp_lambda_agent_invocation_duration_seconds",
       help: "Lambda Invoke call duration",
@@ -204,6 +209,7 @@ export class Metrics {
       orderKeysWaiting: bind(this.orderKeysWaiting),
       oldestWait: bind(this.oldestWait),
       lastSuccess: bind(this.lastSuccess),
+      largePayloadOrphans: bind(this.largePayloadOrphans),
       traceContextDropped: traceContextDroppedOf(this.traceContextDropped, agent),
       /** A backend call's outcome; `backend` one of the labels given (else the first). */
       invocation: (result: InvocationResult, backend?: string) =>

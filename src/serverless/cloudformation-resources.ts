@@ -3,6 +3,7 @@ import { autoscalingResources } from "./autoscaling-resources.js";
 import type { AgentFile } from "./build-agent-config.js";
 import { containerSecrets } from "./container-secrets.js";
 import { ecsTasksTrust, executionStatements, invokeStatements } from "./iam-roles.js";
+import { agentLargePayloadStatements, largePayloadPlaces } from "./large-payload-resources.js";
 import { CUSTOM_KEY, type PluginOptions } from "./plugin-options.js";
 
 export { BROKER_URL_ENV, CONFIG_ENV } from "../deploy/container-contract.js";
@@ -82,7 +83,10 @@ export function deployResources({
       Properties: {
         AssumeRolePolicyDocument: ecsTasksTrust,
         Policies: [
-          policy("invoke-amqp-functions", invokeStatements(functionLogicalIds, functionUrlLogicalIds)),
+          policy("invoke-amqp-functions", [
+            ...invokeStatements(functionLogicalIds, functionUrlLogicalIds),
+            ...agentLargePayloadStatements(largePayloadPlaces(config)),
+          ]),
         ],
       },
     },

@@ -69,6 +69,13 @@ export const pluginOptionsSchema = z.strictObject({
   logRetentionInDays: z.number().int().min(1).default(14),
   stopTimeout: z.number().int().min(2).max(120).default(STOP_TIMEOUT_SECONDS),
   environment: z.record(z.string(), z.string()).default({}),
+  /** `large_payload`: create the bucket the amqp events name, with a lifecycle rule for orphans. */
+  largePayloadBucket: z
+    .strictObject({
+      create: z.boolean().default(false),
+      expirationDays: z.number().int().min(1).default(1),
+    })
+    .optional(),
 });
 
 export type PluginOptions = z.output<typeof pluginOptionsSchema>;

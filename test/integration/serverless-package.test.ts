@@ -149,10 +149,11 @@ describe("serverless package of the example service (serverless.yml)", () => {
     }
   });
 
-  it("the functions run on nodejs24.x and ship only their bundles (handler, @middy/core and the middleware)", () => {
+  it("the functions run on nodejs24.x and ship only their bundles (handler, @middy/core, the middleware; large-payload also the S3 client)", () => {
     for (const id of AMQP_FUNCTIONS) assert.equal(t.resources[id]?.Properties.Runtime, "nodejs24.x", id);
     const entries = zipEntries(join(dir, ".serverless/amqp-lambda-agent-example.zip"));
     assert.deepEqual(entries.sort(), [
+      "examples/dist/large-payload.mjs",
       "examples/dist/orders-batch.mjs",
       "examples/dist/orders-body.mjs",
       "examples/dist/orders.mjs",
@@ -267,7 +268,7 @@ describe("serverless package of the example service (serverless.yml)", () => {
       agents.map((a) => a.backend[0]?.extra_config["backend/lambda"]).find((l) => l?.function_name === name)
         ?.event_format ?? "rmq";
     const functions = t.ofType("AWS::Lambda::Function");
-    assert.equal(functions.length, 4, "orders, orders-batch, orders-body and probe");
+    assert.equal(functions.length, 5, "orders, orders-batch, orders-body, large-payload and probe");
     for (const [id, fn] of functions) {
       const artifact = join(dir, ".serverless", String(fn.Properties.Code.S3Key).split("/").at(-1) ?? "");
       const format = formatOf(fn.Properties.FunctionName);

@@ -3,6 +3,7 @@
  * by test/unit/middleware/types.test.ts with test/types/tsconfig.json. Each `@ts-expect-error`
  * must stay an error: tsc fails on an unused one.
  */
+import { S3Client } from "@aws-sdk/client-s3";
 import middy from "@middy/core";
 import {
   type AmazonMQRabbitMQEvent,
@@ -109,3 +110,11 @@ export function unparsedBody(event: ParsedRabbitMQEvent<Order>): string | Order 
   if (record?.parseError) return record.body.toUpperCase();
   return record?.body;
 }
+
+/** Large payloads: pointers resolved with the environment's S3 client, or one of your own. */
+export const largePayloadHandlers = [
+  middy().use(rabbitMQParser<Order>({ largePayload: true })),
+  middy().use(rabbitMQParser({ largePayload: { client: new S3Client({ forcePathStyle: true }) } })),
+  // @ts-expect-error a client is an S3Client
+  middy().use(rabbitMQParser({ largePayload: { client: "s3" } })),
+];

@@ -26,7 +26,8 @@ export function lambdaClientConfig(
   return config;
 }
 
-function isLoopback(url: string): boolean {
+/** True for a URL on this machine (localhost, 127.x.x.x, [::1]). */
+export function isLoopback(url: string): boolean {
   try {
     return LOOPBACK.test(new URL(url).hostname);
   } catch {

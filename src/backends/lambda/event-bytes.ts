@@ -29,10 +29,17 @@ export function eventEnvelope(source: EventSource): EventEnvelope {
   return { head: Buffer.from(head), tail: Buffer.from("]}}") };
 }
 
-/** One message of the event as JSON bytes. Throws `UnrepresentableMessageError` for headers it cannot carry. */
-export function encodeEventMessage(message: ConsumeMessage, origin?: Origin): Buffer {
-  const properties = JSON.stringify(toBasicProperties(message.properties, message.content.byteLength));
-  const head = `{"basicProperties":${properties},"redelivered":${message.fields.redelivered ? "true" : "false"},"data":"`;
+/**
+ * One message of the event as JSON bytes. Throws `UnrepresentableMessageError` for headers it
+ * cannot carry. `bodySize` (the properties' `bodySize`) defaults to the body's length; a claim
+ * check's record gives the original body's.
+ */
+export function encodeEventMessage(
+  message: ConsumeMessage,
+  origin?: Origin,
+  options: { bodySize?: number } = {},
+): Buffer {
+  const head = messageHead(message, options.bodySize ?? message.content.byteLength);
   const tail = messageTail(message, origin);
   const headBytes = Buffer.byteLength(head);
   const dataBytes = base64Length(message.content.byteLength);
@@ -41,6 +48,19 @@ export function encodeEventMessage(message: ConsumeMessage, origin?: Origin): Bu
   at = writeBase64(out, at, message.content);
   out.write(tail, at, "utf8");
   return out;
+}
+
+/**
+ * Bytes `encodeEventMessage` would make of a message, without encoding its body. Throws
+ * `UnrepresentableMessageError` for headers it cannot carry.
+ */
+export function encodedMessageLength(message: ConsumeMessage, origin?: Origin): number {
+  const bodyBytes = message.content.byteLength;
+  return (
+    Buffer.byteLength(messageHead(message, bodyBytes)) +
+    base64Length(bodyBytes) +
+    Buffer.byteLength(messageTail(message, origin))
+  );
 }
 
 /**
@@ -59,6 +79,12 @@ export function releaseBody(message: ConsumeMessage, encoded: Buffer, origin?: O
     enumerable: true,
     get: () => Buffer.from(encoded.toString("latin1", start, end), "base64"),
   });
+}
+
+/** What precedes the base64 of the body in a message's JSON. */
+function messageHead(message: ConsumeMessage, bodySize: number): string {
+  const properties = JSON.stringify(toBasicProperties(message.properties, bodySize));
+  return `{"basicProperties":${properties},"redelivered":${message.fields.redelivered ? "true" : "false"},"data":"`;
 }
 
 /** What follows the base64 of the body in a message's JSON. */

@@ -1,24 +1,25 @@
-import type { EventFormat, InvokeClient } from "../../config/types.js";
+import type { EventFormat, InvokeClient, LargePayloadSettings } from "../../config/types.js";
 import type {
   Backend,
-  CallReport,
   Failure,
   MessageOutcome,
   OutgoingMessage,
   SendExtras,
   SendReport,
 } from "../backend.js";
-import { failureScope } from "../failure-scope.js";
-import { readBatchResponse } from "./batch-response.js";
-import { bodyPayload, UnrepresentableMessageError } from "./event.js";
+import { bodyPayload, toBasicProperties, UnrepresentableMessageError } from "./event.js";
 import {
   type EventEnvelope,
+  encodedMessageLength,
   encodeEventMessage,
   eventPayload,
   payloadShare,
   releaseBody,
 } from "./event-bytes.js";
-import { createInvoker, type InvokeOutcome, type Invoker, MAX_SYNC_PAYLOAD_BYTES } from "./invoke/index.js";
+import { createInvoker, type Invoker, MAX_SYNC_PAYLOAD_BYTES } from "./invoke/index.js";
+import { badMessage, callReport, readLambdaResponse, storeFailed } from "./lambda-results.js";
+import { LargePayload, type Orphan } from "./large-payload/large-payload.js";
+import { createS3PayloadStore, type PayloadStore } from "./large-payload/s3-payload-store.js";
 
 export interface LambdaBackendOptions {
   functionName: string;
@@ -34,11 +35,15 @@ export interface LambdaBackendOptions {
   sockets: number;
   /** The `aws:rmq` event around the messages (queue, vhost, source ARN). */
   envelope: EventEnvelope;
-  /** Tests: an invoker of their own. */
+  /** `large_payload`: bodies too large for an invocation go to S3 (`undefined`: never). */
+  largePayload?: LargePayloadSettings | undefined;
+  /** An uploaded body the agent could not delete (metrics, log). */
+  onOrphan?: (orphan: Orphan) => void;
+  /** Tests: an invoker of their own, a payload store of their own. */
   invoker?: Invoker;
+  payloadStore?: PayloadStore;
+  env?: NodeJS.ProcessEnv;
 }
-
-const JSON_RESPONSE = "application/json";
 
 /**
  * A Lambda function as a backend: each message's event JSON is built once and reused by every
@@ -59,6 +64,17 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
       client: options.client,
     });
   const encodedOf = new WeakMap<OutgoingMessage, Buffer>();
+  const maxBatchBytes = MAX_SYNC_PAYLOAD_BYTES - envelope.head.byteLength - envelope.tail.byteLength;
+  /** The most a batch's messages may add (`rmq`: one separator fewer than messages). */
+  const maxShares = eventFormat === "body" ? MAX_SYNC_PAYLOAD_BYTES : maxBatchBytes + 1;
+  const largePayload = largePayloadOf(options, {
+    eventFormat,
+    maxShare: maxShares,
+    fullShare: (out) =>
+      eventFormat === "body"
+        ? out.message.content.byteLength
+        : encodedMessageLength(out.message, out.origin) + 1,
+  });
 
   /** A message's JSON in the `rmq` event, built on first use; from then on the only copy of a large body. */
   function encoded(out: OutgoingMessage): Buffer {
@@ -70,8 +86,9 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
     return bytes;
   }
 
-  function payloadPart(out: OutgoingMessage): { bytes: Buffer } | { failure: Failure } {
+  function payloadPart(out: OutgoingMessage, pointer?: Buffer): { bytes: Buffer } | { failure: Failure } {
     const { message } = out;
+    if (pointer) return { bytes: pointer };
     if (eventFormat === "body") {
       const body = bodyPayload(message);
       if (body.ok) return { bytes: message.content };
@@ -88,12 +105,42 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
     }
   }
 
+  /** A message the event cannot carry, found before anything is uploaded for it. */
+  function unsendable(out: OutgoingMessage): Failure | undefined {
+    if (eventFormat === "body") {
+      const body = bodyPayload(out.message);
+      return body.ok ? undefined : badMessage("InvalidJsonBody", body.reason);
+    }
+    if (encodedOf.has(out)) return undefined;
+    try {
+      toBasicProperties(out.message.properties, 0);
+      return undefined;
+    } catch (thrown) {
+      const reason = thrown instanceof Error ? thrown.message : "unknown";
+      return badMessage("UnrepresentableMessage", `the message cannot be put in an event: ${reason}`);
+    }
+  }
+
   async function send(batch: readonly OutgoingMessage[], extras?: SendExtras): Promise<SendReport> {
     const results = new Map<number, MessageOutcome>();
+    let pointers = new Map<OutgoingMessage, Buffer>();
+    if (largePayload) {
+      const sendable: OutgoingMessage[] = [];
+      for (const out of batch) {
+        const failure = unsendable(out);
+        if (failure) results.set(out.id, { kind: "failed", failure, scope: "message" });
+        else sendable.push(out);
+      }
+      const startedAt = performance.now();
+      const prepared = await largePayload.prepare(sendable, maxShares);
+      if ("failure" in prepared) return storeFailed(sendable, prepared.failure, startedAt, results);
+      pointers = prepared.parts;
+      batch = sendable;
+    }
     const live: OutgoingMessage[] = [];
     const parts: Buffer[] = [];
     for (const out of batch) {
-      const part = payloadPart(out);
+      const part = payloadPart(out, pointers.get(out));
       if ("failure" in part) {
         results.set(out.id, { kind: "failed", failure: part.failure, scope: "message" });
         continue;
@@ -110,7 +157,10 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
     const outcome = await invoker.invoke(payload.chunks, payload.byteLength, extras?.headers);
     const call = callReport(outcome, startedAt);
     if (outcome.kind === "ok") {
-      readResponse(live, outcome.payload, outcome.durationMs, results);
+      readLambdaResponse(
+        { live, payload: outcome.payload, durationMs: outcome.durationMs, eventFormat },
+        results,
+      );
     } else if (outcome.kind === "too_large" && live.length > 1) {
       for (const out of live) results.set(out.id, { kind: "split" });
     } else {
@@ -120,52 +170,15 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
     return { results, call };
   }
 
-  function readResponse(
-    live: readonly OutgoingMessage[],
-    payload: Uint8Array | undefined,
-    durationMs: number,
-    results: Map<number, MessageOutcome>,
-  ): void {
-    const response = { body: payload, contentType: JSON_RESPONSE };
-    if (eventFormat === "body") {
-      for (const out of live) results.set(out.id, { kind: "succeeded", response });
-      return;
-    }
-    const tags = new Map(live.map((out) => [String(out.message.fields.deliveryTag), out]));
-    const read = readBatchResponse(payload, new Set(tags.keys()));
-    if ("invalid" in read) {
-      const failure: Failure = {
-        kind: "invalid_response",
-        errorType: "InvalidBatchResponse",
-        message: read.invalid,
-        durationMs,
-      };
-      for (const out of live) results.set(out.id, { kind: "failed", failure, scope: "ambiguous" });
-      return;
-    }
-    for (const [tag, out] of tags) {
-      if (!read.failed.has(tag)) {
-        results.set(out.id, { kind: "succeeded", response });
-        continue;
-      }
-      const failure: Failure = {
-        kind: "item_failure",
-        errorType: "BatchItemFailure",
-        message: `the function reported message ${tag} as failed`,
-        durationMs,
-      };
-      results.set(out.id, { kind: "failed", failure, scope: "ambiguous" });
-    }
-  }
-
   return {
     label: options.functionName,
     callTarget: { kind: "lambda", functionName: options.functionName },
     batchSize: options.batchSize,
     batchWindowMs: options.batchWindowMs,
     maxRetries: options.maxRetries,
-    maxBatchBytes: MAX_SYNC_PAYLOAD_BYTES - envelope.head.byteLength - envelope.tail.byteLength,
+    maxBatchBytes,
     sizeOf(out) {
+      if (largePayload) return largePayload.sizeOf(out);
       if (eventFormat === "body") return out.message.content.byteLength;
       try {
         return payloadShare(encoded(out));
@@ -174,34 +187,28 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
       }
     },
     send,
-    close: () => invoker.close(),
+    released: (out) => largePayload?.released(out),
+    async close() {
+      invoker.close();
+      await largePayload?.close();
+    },
   };
 }
 
-function callReport(outcome: InvokeOutcome, startedAt: number): CallReport {
-  const { requestId } = outcome;
-  if (outcome.kind === "ok") {
-    return {
-      outcome: "ok",
-      failure: undefined,
-      scope: undefined,
-      reason: "",
-      startedAt,
-      durationMs: outcome.durationMs,
-      requestId,
-    };
-  }
-  return {
-    outcome: outcome.kind,
-    failure: outcome,
-    scope: failureScope(outcome),
-    reason: `${outcome.errorType}${outcome.reason ? ` (${outcome.reason})` : ""}`,
-    startedAt,
-    durationMs: outcome.kind === "too_large" ? undefined : outcome.durationMs,
-    requestId,
-  };
-}
-
-function badMessage(errorType: string, message: string): Failure {
-  return { kind: "bad_message", errorType, message, durationMs: 0 };
+/** The claim check, when `large_payload` is configured. */
+function largePayloadOf(
+  options: LambdaBackendOptions,
+  sizes: Pick<ConstructorParameters<typeof LargePayload>[0], "eventFormat" | "maxShare" | "fullShare">,
+): LargePayload | undefined {
+  const settings = options.largePayload;
+  if (!settings) return undefined;
+  const store =
+    options.payloadStore ??
+    createS3PayloadStore({
+      settings,
+      lambdaRegion: options.region,
+      requestTimeoutMs: Math.max(options.timeoutMs, 30_000),
+      env: options.env ?? process.env,
+    });
+  return new LargePayload({ ...sizes, settings, store, onOrphan: options.onOrphan ?? (() => {}) });
 }

@@ -134,7 +134,7 @@ describe("buildPipeline: the parts wired together", () => {
   });
 
   it("an entry without backend/lambda is an HTTP backend", () => {
-    const backend = backendOf(agentConfig({ backends: [httpEntry()] }), {});
+    const backend = backendOf(agentConfig({ backends: [httpEntry()] }), { env: {} });
     assert.equal(backend.label, "POST http://api.internal:8080/orders");
     assert.equal(backend.maxRetries, 3);
     backend.close();
@@ -142,7 +142,7 @@ describe("buildPipeline: the parts wired together", () => {
 
   it("several backends become one fan-out, in order: one message per call, the largest max_retries", () => {
     const config = agentConfig({ backends: [lambdaEntry(), httpEntry()] });
-    const backend = backendOf(config, {});
+    const backend = backendOf(config, { env: {} });
     assert.equal(backend.label, "my-fn + POST http://api.internal:8080/orders");
     assert.deepEqual([backend.batchSize, backend.maxRetries], [1, 3]);
     backend.close();

@@ -80,6 +80,7 @@ describe("resolveConfig", () => {
       eventFormat: "rmq",
       filterPatterns: undefined,
       client: "http",
+      largePayload: undefined,
     });
   });
 

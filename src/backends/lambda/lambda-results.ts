@@ -1,0 +1,100 @@
+import type { EventFormat } from "../../config/types.js";
+import type { CallReport, Failure, MessageOutcome, OutgoingMessage, SendReport } from "../backend.js";
+import { failureScope } from "../failure-scope.js";
+import { readBatchResponse } from "./batch-response.js";
+import type { InvokeOutcome } from "./invoke/index.js";
+
+const JSON_RESPONSE = "application/json";
+
+/**
+ * What a successful invocation answered, per message: every message succeeded (`body` events),
+ * or the partial-batch response says which failed (`rmq`).
+ */
+export function readLambdaResponse(
+  call: {
+    live: readonly OutgoingMessage[];
+    payload: Uint8Array | undefined;
+    durationMs: number;
+    eventFormat: EventFormat;
+  },
+  results: Map<number, MessageOutcome>,
+): void {
+  const { live, payload, durationMs, eventFormat } = call;
+  const response = { body: payload, contentType: JSON_RESPONSE };
+  if (eventFormat === "body") {
+    for (const out of live) results.set(out.id, { kind: "succeeded", response });
+    return;
+  }
+  const tags = new Map(live.map((out) => [String(out.message.fields.deliveryTag), out]));
+  const read = readBatchResponse(payload, new Set(tags.keys()));
+  if ("invalid" in read) {
+    const failure: Failure = {
+      kind: "invalid_response",
+      errorType: "InvalidBatchResponse",
+      message: read.invalid,
+      durationMs,
+    };
+    for (const out of live) results.set(out.id, { kind: "failed", failure, scope: "ambiguous" });
+    return;
+  }
+  for (const [tag, out] of tags) {
+    if (!read.failed.has(tag)) {
+      results.set(out.id, { kind: "succeeded", response });
+      continue;
+    }
+    const failure: Failure = {
+      kind: "item_failure",
+      errorType: "BatchItemFailure",
+      message: `the function reported message ${tag} as failed`,
+      durationMs,
+    };
+    results.set(out.id, { kind: "failed", failure, scope: "ambiguous" });
+  }
+}
+
+/** An upload failed: the call is not made; every message fails with the platform's failure. */
+export function storeFailed(
+  batch: readonly OutgoingMessage[],
+  failure: Failure,
+  startedAt: number,
+  results: Map<number, MessageOutcome>,
+): SendReport {
+  for (const out of batch) results.set(out.id, { kind: "failed", failure, scope: "systemic" });
+  const call: CallReport = {
+    outcome: failure.kind,
+    failure,
+    scope: "systemic",
+    reason: failure.errorType,
+    startedAt,
+    durationMs: failure.durationMs,
+  };
+  return { results, call };
+}
+
+export function callReport(outcome: InvokeOutcome, startedAt: number): CallReport {
+  const { requestId } = outcome;
+  if (outcome.kind === "ok") {
+    return {
+      outcome: "ok",
+      failure: undefined,
+      scope: undefined,
+      reason: "",
+      startedAt,
+      durationMs: outcome.durationMs,
+      requestId,
+    };
+  }
+  return {
+    outcome: outcome.kind,
+    failure: outcome,
+    scope: failureScope(outcome),
+    reason: `${outcome.errorType}${outcome.reason ? ` (${outcome.reason})` : ""}`,
+    startedAt,
+    durationMs: outcome.kind === "too_large" ? undefined : outcome.durationMs,
+    requestId,
+  };
+}
+
+export function badMessage(errorType: string, message: string): Failure {
+  return { kind: "bad_message", errorType, message, durationMs: 0 };
+}
