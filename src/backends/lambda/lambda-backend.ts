@@ -2,6 +2,7 @@ import type { EventFormat, InvokeClient } from "../../config/types.js";
 import type {
   Backend,
   CallReport,
+  CallTarget,
   Failure,
   MessageOutcome,
   OutgoingMessage,
@@ -59,6 +60,7 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
       client: options.client,
     });
   const encodedOf = new WeakMap<OutgoingMessage, Buffer>();
+  const callTarget: CallTarget = { kind: "lambda", functionName: options.functionName };
 
   /** A message's JSON in the `rmq` event, built on first use; from then on the only copy of a large body. */
   function encoded(out: OutgoingMessage): Buffer {
@@ -106,9 +108,11 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
       eventFormat === "body"
         ? { chunks: parts, byteLength: (parts[0] as Buffer).byteLength }
         : eventPayload(envelope, parts);
+    const traced = extras?.trace?.startCall(callTarget);
     const startedAt = performance.now();
-    const outcome = await invoker.invoke(payload.chunks, payload.byteLength, extras?.headers);
+    const outcome = await invoker.invoke(payload.chunks, payload.byteLength, traced?.headers);
     const call = callReport(outcome, startedAt);
+    traced?.end(call);
     if (outcome.kind === "ok") {
       readResponse(live, outcome.payload, outcome.durationMs, results);
     } else if (outcome.kind === "too_large" && live.length > 1) {
@@ -160,7 +164,6 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
 
   return {
     label: options.functionName,
-    callTarget: { kind: "lambda", functionName: options.functionName },
     batchSize: options.batchSize,
     batchWindowMs: options.batchWindowMs,
     maxRetries: options.maxRetries,
