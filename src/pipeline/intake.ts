@@ -5,6 +5,7 @@ import { backendsDoneOf, retryState } from "../copies/retry-route.js";
 import { toError } from "../errors.js";
 import type { MessageFilter } from "../filter/index.js";
 import type { Logger } from "../observability/logger.js";
+import { extractTraceparent } from "../tracing/index.js";
 import { filterInput } from "./filter-input.js";
 import { HeldMessage } from "./held-message.js";
 import { MessageBody } from "./message-body.js";
@@ -53,7 +54,8 @@ export class Intake {
     } catch (thrown) {
       // Not expected (both are total); the message is still invoked, on every backend.
       wanted = undefined;
-      log.error({ err: toError(thrown) }, "reading a message for filters or ordering failed");
+      const traceId = extractTraceparent(message.properties.headers)?.traceId;
+      log.error({ err: toError(thrown), traceId }, "reading a message for filters or ordering failed");
     }
     const receivedAt = this.options.now ? this.options.now() : performance.now();
     const held = new HeldMessage({ message, session, receivedAt }, retry, lane, this.options.batchSize);

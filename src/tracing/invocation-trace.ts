@@ -45,6 +45,8 @@ export interface SettleTrace {
 
 /** One invocation: a batch of messages handled together. */
 export interface InvocationTrace {
+  /** The trace its calls are made in (for log lines); `undefined` when there is none. */
+  readonly traceId: string | undefined;
   /**
    * Starts a backend call (a CLIENT span when recorded) and gives the headers `target` needs. Once per
    * request a backend makes: each backend of several, each HTTP request of a batch, each retry.
@@ -76,6 +78,7 @@ export const UNTRACED_SETTLE: SettleTrace = Object.freeze({ end: noop });
 
 /** The invocation of an agent whose tracing is off: the same object every time, nothing allocated. */
 export const UNTRACED_INVOCATION: InvocationTrace = Object.freeze({
+  traceId: undefined,
   startCall: () => UNTRACED_CALL,
   copyHeaders: () => undefined,
   startSettle: () => UNTRACED_SETTLE,

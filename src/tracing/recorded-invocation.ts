@@ -115,6 +115,10 @@ export class RecordedInvocation implements InvocationTrace {
     this.#tracestate = single && parent ? extractTracestate(single.message.properties.headers) : undefined;
   }
 
+  get traceId(): string {
+    return this.#span.spanContext().traceId;
+  }
+
   startCall(target: CallTarget): CallTrace {
     const call = new RecordedCall({
       tracer: this.#options.tracer,
