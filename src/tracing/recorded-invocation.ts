@@ -14,7 +14,6 @@ import {
   type SpanContext,
   SpanKind,
   TraceFlags,
-  type Tracer,
   trace,
 } from "@opentelemetry/api";
 import type { Traceparent } from "../shared/traceparent.js";
@@ -30,6 +29,7 @@ import {
 import { extractTraceparent, extractTracestate } from "./message-trace-headers.js";
 import type { ParentMode } from "./propagated-invocation.js";
 import { endWithError, isSampled, RecordedCall } from "./recorded-call.js";
+import type { SpanStarter } from "./recorded-span-tracer.js";
 import {
   MESSAGING_ATTRIBUTES,
   MESSAGING_OPERATION_PROCESS,
@@ -58,7 +58,7 @@ function addMessageAttributes({ message, origin }: TracedMessage, attributes: At
 }
 
 export interface RecordedInvocationOptions {
-  tracer: Tracer;
+  tracer: SpanStarter;
   messages: readonly TracedMessage[];
   destination: string;
   parent: ParentMode;
