@@ -186,9 +186,9 @@ export const SCENARIOS: Scenario[] = [
       // Experiments (run them with --variant): the batch processor's export size, the JSON encoding.
       {
         kind: "agent",
-        label: "export 128",
+        label: "export 2048",
         tracing: "export",
-        otelEnv: { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "128" },
+        otelEnv: { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "2048" },
         once: true,
       },
       {

@@ -42,12 +42,9 @@ export interface RecordedSpanTracerOptions {
   generateSpanId: () => string;
 }
 
-/** Read once: `performance.timeOrigin` is a getter that costs more than the clock itself. */
-const TIME_ORIGIN_MS = performance.timeOrigin;
-
 /** The time now with microseconds, as OpenTelemetry's `[seconds, nanoseconds]`. */
 function now(): HrTime {
-  const ms = TIME_ORIGIN_MS + performance.now();
+  const ms = performance.timeOrigin + performance.now();
   const seconds = Math.trunc(ms / 1000);
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
