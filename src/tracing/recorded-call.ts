@@ -12,10 +12,10 @@ import {
   SpanKind,
   SpanStatusCode,
   TraceFlags,
+  type Tracer,
 } from "@opentelemetry/api";
 import { callHeaders, type OutgoingTraceContext } from "./call-headers.js";
 import type { CallResult, CallTarget, CallTrace } from "./invocation-trace.js";
-import type { SpanStarter } from "./recorded-span-tracer.js";
 import {
   ERROR_TYPE_ATTRIBUTE,
   FAAS_ATTRIBUTES,
@@ -34,7 +34,7 @@ export function endWithError(span: Span, errorType: string | undefined): void {
   span.end();
 }
 
-function startClientSpan(tracer: SpanStarter, target: CallTarget, parent: Context): Span {
+function startClientSpan(tracer: Tracer, target: CallTarget, parent: Context): Span {
   if (target.kind === "lambda") {
     const attributes = {
       [FAAS_ATTRIBUTES.invokedName]: target.functionName,
@@ -52,7 +52,7 @@ function startClientSpan(tracer: SpanStarter, target: CallTarget, parent: Contex
 }
 
 export interface RecordedCallOptions {
-  tracer: SpanStarter;
+  tracer: Tracer;
   target: CallTarget;
   /** The CONSUMER span's context. */
   parent: Context;

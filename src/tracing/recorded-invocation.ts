@@ -14,6 +14,7 @@ import {
   type SpanContext,
   SpanKind,
   TraceFlags,
+  type Tracer,
   trace,
 } from "@opentelemetry/api";
 import type { Traceparent } from "../shared/traceparent.js";
@@ -29,7 +30,6 @@ import {
 import { extractTraceparent, extractTracestate } from "./message-trace-headers.js";
 import type { ParentMode } from "./propagated-invocation.js";
 import { endWithError, isSampled, RecordedCall } from "./recorded-call.js";
-import type { SpanStarter } from "./recorded-span-tracer.js";
 import {
   MESSAGING_ATTRIBUTES,
   MESSAGING_OPERATION_PROCESS,
@@ -58,7 +58,7 @@ function addMessageAttributes({ message, origin }: TracedMessage, attributes: At
 }
 
 export interface RecordedInvocationOptions {
-  tracer: SpanStarter;
+  tracer: Tracer;
   messages: readonly TracedMessage[];
   destination: string;
   parent: ParentMode;

@@ -4,14 +4,14 @@
  *
  * @module
  */
+import type { Tracer } from "@opentelemetry/api";
 import type { Sampler } from "@opentelemetry/sdk-trace-base";
 import type { ExportSettings } from "./export-settings.js";
-import { RecordedSpanTracer, type SpanStarter } from "./recorded-span-tracer.js";
 import { randomSpanId, xrayCompatibleTraceId } from "./trace-ids.js";
 
 /** A tracer whose spans are exported, and the way to flush them. */
 export interface SpanExport {
-  tracer: SpanStarter;
+  tracer: Tracer;
   /** Exports the spans ended so far and stops; settles within `timeoutMs` whatever the collector does. */
   shutdown(timeoutMs: number): Promise<void>;
 }
@@ -49,11 +49,7 @@ async function bounded(work: Promise<unknown>, timeoutMs: number): Promise<void>
   }
 }
 
-/**
- * Loads the SDK and the exporter `settings.protocol` needs: spans are recorded by the agent's own
- * tracer (`RecordedSpanTracer`) and batched and exported by the SDK's `BatchSpanProcessor` (which
- * reads the `OTEL_BSP_*` variables) with the OTLP exporter. Nothing is registered globally.
- */
+/** Loads the SDK and the exporter `settings.protocol` needs, and starts a tracer provider (not registered globally). */
 export async function startSpanExport(settings: ExportSettings): Promise<SpanExport> {
   const [sdk, resources, conventions, exporters] = await Promise.all([
     import("@opentelemetry/sdk-trace-base"),
@@ -63,17 +59,17 @@ export async function startSpanExport(settings: ExportSettings): Promise<SpanExp
       ? import("@opentelemetry/exporter-trace-otlp-http")
       : import("@opentelemetry/exporter-trace-otlp-proto"),
   ]);
-  const processor = new sdk.BatchSpanProcessor(new exporters.OTLPTraceExporter({ url: settings.url }));
-  const tracer = new RecordedSpanTracer({
-    sampler: samplerOf(sdk, settings),
+  const provider = new sdk.BasicTracerProvider({
     resource: resources
       .defaultResource()
       .merge(resources.resourceFromAttributes({ [conventions.ATTR_SERVICE_NAME]: settings.serviceName })),
-    scope: { name: "amqp-lambda-agent" },
-    processor,
+    sampler: samplerOf(sdk, settings),
     // Trace ids X-Ray accepts too, so a trace the agent starts also reaches X-Ray.
-    generateTraceId: () => xrayCompatibleTraceId(Date.now()),
-    generateSpanId: randomSpanId,
+    idGenerator: { generateTraceId: () => xrayCompatibleTraceId(Date.now()), generateSpanId: randomSpanId },
+    spanProcessors: [new sdk.BatchSpanProcessor(new exporters.OTLPTraceExporter({ url: settings.url }))],
   });
-  return { tracer, shutdown: (timeoutMs) => bounded(processor.shutdown(), timeoutMs) };
+  return {
+    tracer: provider.getTracer("amqp-lambda-agent"),
+    shutdown: (timeoutMs) => bounded(provider.shutdown(), timeoutMs),
+  };
 }
