@@ -104,7 +104,10 @@ export function startConsumers(
     http: v.http ?? false,
     tracing: v.tracing !== "off",
   });
-  const env = { ...awsEnv(), ...(v.tracing === "export" ? otlpEnv(ctx.stub.endpoint) : {}) };
+  const env = {
+    ...awsEnv(),
+    ...(v.tracing === "export" ? { ...otlpEnv(ctx.stub.endpoint), ...v.otelEnv } : {}),
+  };
   return Array.from({ length: v.processes ?? 1 }, () => ConsumerProcess.agent(config, env, nodeArgs));
 }
 

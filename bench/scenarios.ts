@@ -27,6 +27,8 @@ export interface AgentVariant {
    * carried, no export; `export`: spans exported over OTLP/HTTP to the stub (`/v1/traces`).
    */
   tracing?: "off" | "propagate" | "export";
+  /** More OpenTelemetry variables for an `export` variant (batch processor or exporter settings). */
+  otelEnv?: Readonly<Record<string, string>>;
 }
 
 export interface BaselineVariant {
@@ -181,6 +183,21 @@ export const SCENARIOS: Scenario[] = [
       { kind: "agent", label: "tracing off", tracing: "off" },
       { kind: "agent", label: "propagation", tracing: "propagate" },
       { kind: "agent", label: "export", tracing: "export" },
+      // Experiments (run them with --variant): the batch processor's export size, the JSON encoding.
+      {
+        kind: "agent",
+        label: "export 2048",
+        tracing: "export",
+        otelEnv: { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "2048" },
+        once: true,
+      },
+      {
+        kind: "agent",
+        label: "export json",
+        tracing: "export",
+        otelEnv: { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
+        once: true,
+      },
     ],
   },
   {

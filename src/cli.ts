@@ -8,6 +8,7 @@ import { loadConfigFile, parseDuration, resolveConfig } from "./config/index.js"
 import { parseJson, splitAddress } from "./config/load-config.js";
 import type { LoadedConfig } from "./config/types.js";
 import { describeConfig } from "./describe-config.js";
+import { describeTracing } from "./describe-tracing.js";
 import { AgentError, ConfigError, toError } from "./errors.js";
 import { createLogger } from "./observability/logger.js";
 import { redactUrlsInText, SecretScrubber } from "./observability/redact.js";
@@ -82,7 +83,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   switch (command) {
     case "validate":
       process.stdout.write(
-        `${scrubber.scrub(describeConfig(config))}\n\n${source}: valid (${config.agents.length} agent(s))\n`,
+        `${scrubber.scrub(`${describeConfig(config)}\n\n${describeTracing(config.options.tracing, env)}`)}\n\n${source}: valid (${config.agents.length} agent(s))\n`,
       );
       return EXIT.ok;
     case "run":

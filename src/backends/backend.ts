@@ -117,9 +117,25 @@ export type CallTarget =
   /** `url` without credentials (it becomes `url.full`). */
   | { kind: "http"; method: string; url: string };
 
-/** What the pipeline adds to a call (the tracing feature's headers). */
+/** One call's part of the trace: the headers that carry it, of the kind its target needs. */
+export interface TracedCall {
+  /** Headers to add to the request; `undefined` when there is no trace context to send. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  /** Called once when the call is over, with its report (`undefined`: no call was made after all). */
+  end(report: CallReport | undefined): void;
+}
+
+/**
+ * The trace of one `send`: every request a backend makes (each backend of several, each HTTP request
+ * of a batch) starts a call of its own, with its own target, so it gets its own headers and span.
+ */
+export interface SendTrace {
+  startCall(target: CallTarget): TracedCall;
+}
+
+/** What the pipeline adds to a send (the tracing feature). */
 export interface SendExtras {
-  headers?: Readonly<Record<string, string>>;
+  trace?: SendTrace;
 }
 
 /**
@@ -132,8 +148,6 @@ export interface Backend {
   readonly label: string;
   /** Every label calls may report (several backends: each one's). */
   readonly labels?: readonly string[];
-  /** What each call goes to (tracing). */
-  readonly callTarget: CallTarget;
   /** Most messages per call (`batch_size`), and the longest wait to fill a batch (`batch_window`). */
   readonly batchSize: number;
   readonly batchWindowMs: number;

@@ -23,7 +23,8 @@ const SCOPE_RANK = { systemic: 0, ambiguous: 1, message: 2 } as const;
  * Several backends as one, KrakenD's way (in parallel; in order with `sequential`, stopping at the
  * first failure) but without its traps: a message succeeds when every backend that wants it
  * succeeded; a retry calls only the backends that failed (`backendsDone`, kept while the message is
- * held and carried on retry copies). One message per call (batches need a single backend).
+ * held and carried on retry copies). One message per call (batches need a single backend). The
+ * send's trace goes to every member as it is: each starts its own call (span, headers of its kind).
  */
 export function createFanOut(members: readonly Backend[], options: { sequential: boolean }): Backend {
   const label = members.map((m) => m.label).join(" + ");
@@ -83,8 +84,6 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
   return {
     label,
     labels: members.map((m) => m.label),
-    // A call of the fan-out is traced as its first backend's; each member's request carries the headers.
-    callTarget: (members[0] as Backend).callTarget,
     batchSize: 1,
     batchWindowMs: 0,
     maxRetries: Math.max(...members.map((m) => m.maxRetries)),

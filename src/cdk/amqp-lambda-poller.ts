@@ -83,7 +83,10 @@ export class AmqpLambdaPoller extends Construct {
       image: props.image ?? packagedAgentImage(),
       essential: true,
       // The config names its secrets ({{ env "AMQP_URL" }}); it holds none.
-      environment: { [CONFIG_ENV]: Stack.of(this).toJsonString(rendered.config) },
+      environment: {
+        ...settings.tracingEnvironment,
+        [CONFIG_ENV]: Stack.of(this).toJsonString(rendered.config),
+      },
       secrets: {
         [BROKER_URL_ENV]: ecs.Secret.fromSecretsManager(props.brokerUrlSecret),
         ...settings.secrets,

@@ -6,6 +6,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { BROKER_URL_ENV, CONFIG_ENV } from "../deploy/container-contract.js";
+import { tracingEnvironmentProblem } from "../deploy/tracing-environment.js";
 
 /** The agent's config as an object: `{"async_agent": [...]}`, the same JSON as a config file. */
 export interface AgentConfigObject {
@@ -53,6 +54,13 @@ export interface AmqpLambdaPollerProps {
   readonly largePayloadBucket?: s3.IBucket;
   /** How long such a left-behind object stays. @default one day */
   readonly largePayloadExpiration?: Duration;
+  /**
+   * OpenTelemetry variables for the container, e.g. `{ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }`:
+   * spans are exported when they ask for it (trace context propagates without them). The agent's own
+   * settings are `config.amqp_lambda_agent.tracing` (`enabled`, `parent`, `settle_spans`).
+   * @default none
+   */
+  readonly tracingEnvironment?: Readonly<Record<string, string>>;
 }
 
 /** The props with every default filled in and every number checked. */
@@ -64,6 +72,7 @@ export interface PollerSettings {
   memoryLimitMiB: number;
   logRetention: logs.RetentionDays;
   secrets: Readonly<Record<string, ecs.Secret>>;
+  tracingEnvironment: Readonly<Record<string, string>>;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -86,6 +95,7 @@ export function pollerSettings(props: AmqpLambdaPollerProps): PollerSettings {
     memoryLimitMiB: props.memoryLimitMiB ?? 512,
     logRetention: props.logRetention ?? logs.RetentionDays.TWO_WEEKS,
     secrets: props.secrets ?? {},
+    tracingEnvironment: props.tracingEnvironment ?? {},
   };
   const known = (value: number) => !Token.isUnresolved(value);
   if (known(settings.minCapacity) && !(Number.isInteger(settings.minCapacity) && settings.minCapacity >= 1)) {
@@ -118,5 +128,10 @@ export function pollerSettings(props: AmqpLambdaPollerProps): PollerSettings {
       );
     }
   }
+  const tracingProblem = tracingEnvironmentProblem(
+    Object.keys(settings.tracingEnvironment),
+    "AmqpLambdaPoller: tracingEnvironment",
+  );
+  if (tracingProblem !== undefined) throw new Error(tracingProblem);
   return settings;
 }

@@ -6,6 +6,7 @@ import { toError } from "../errors.js";
 import type { MessageFilter } from "../filter/index.js";
 import type { Logger } from "../observability/logger.js";
 import { HeldMessage } from "../pipeline/held-message.js";
+import { extractTraceparent } from "../tracing/index.js";
 import { filterInput } from "./filter-input.js";
 import { MessageBody } from "./message-body.js";
 import { orderLane } from "./order-key.js";
@@ -53,7 +54,8 @@ export class Intake {
     } catch (thrown) {
       // Not expected (both are total); the message is still invoked, on every backend.
       wanted = undefined;
-      log.error({ err: toError(thrown) }, "reading a message for filters or ordering failed");
+      const traceId = extractTraceparent(message.properties.headers)?.traceId;
+      log.error({ err: toError(thrown), traceId }, "reading a message for filters or ordering failed");
     }
     const receivedAt = this.options.now ? this.options.now() : performance.now();
     const held = new HeldMessage({ message, session, receivedAt }, retry, lane, this.options.batchSize);

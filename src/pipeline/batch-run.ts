@@ -1,4 +1,4 @@
-import type { Backend, CallReport, SendExtras, SendReport } from "../backends/backend.js";
+import type { Backend, CallReport, SendReport } from "../backends/backend.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import { type AgentMetrics, invocationResult } from "../observability/metrics.js";
@@ -6,6 +6,7 @@ import type { Happening } from "../policy/decide.js";
 import type { RateLimiter } from "../policy/rate-limiter.js";
 import type { Tracing } from "../tracing/index.js";
 import type { HeldMessage } from "./held-message.js";
+import { type DroppedPartCounter, errorTypeOf, TracedSend } from "./traced-send.js";
 
 /** What one backend call came to for each of its messages, and what the call said of the platform. */
 export interface BatchReport {
@@ -35,7 +36,6 @@ export interface BatchRunOptions {
 export async function runBatch(
   batch: readonly HeldMessage[],
   options: BatchRunOptions,
-  extras?: SendExtras,
 ): Promise<BatchReport> {
   const { backend, metrics } = options;
   const happenings = new Map<HeldMessage, Happening>();
@@ -51,21 +51,18 @@ export async function runBatch(
     held.trace = trace;
     held.traceIndex = index;
   }
-  const callTrace = trace.startCall(backend.callTarget);
-  if (callTrace.dropped) metrics.traceContextDropped(callTrace.dropped).inc();
-  const traceId = callTrace.traceId;
+  const traced = options.tracing.mode === "off" ? undefined : new TracedSend(trace, countDropped(metrics));
   let report: SendReport;
   try {
-    report = await backend.send(live, withHeaders(extras, callTrace.headers));
+    report = await backend.send(live, traced && { trace: traced });
   } catch (thrown) {
-    callTrace.end({ errorType: "crashed" });
+    traced?.endOpenCalls("crashed");
     trace.end("crashed");
     throw thrown;
   }
+  traced?.endOpenCalls();
+  const traceId = traced?.traceId;
   const call = report.call;
-  callTrace.end(
-    call && { errorType: errorTypeOf(call), requestId: call.requestId, statusCode: call.failure?.httpStatus },
-  );
   if (call) {
     for (const made of report.calls ?? [call]) {
       metrics.invocation(invocationResult(made.outcome), made.backend ?? backend.label).inc();
@@ -113,10 +110,6 @@ export async function runBatch(
   return { happenings, call };
 }
 
-/** The call's failure kind (a low-cardinality `error.type`); `undefined` when it succeeded. */
-const errorTypeOf = (call: CallReport): string | undefined =>
-  call.outcome === "ok" ? undefined : call.outcome;
-
 /** The failure kind when every message of the call failed (the invocation failed as a whole). */
 function allFailed(
   live: readonly HeldMessage[],
@@ -127,10 +120,8 @@ function allFailed(
   return live.every((held) => happenings.get(held)?.kind === "failed") ? first.failure.kind : undefined;
 }
 
-/** The extras of a call with the trace headers added (they win over any of the same name). */
-function withHeaders(
-  extras: SendExtras | undefined,
-  headers: Readonly<Record<string, string>> | undefined,
-): SendExtras | undefined {
-  return headers ? { ...extras, headers: { ...extras?.headers, ...headers } } : extras;
-}
+/** Counts, by part, what Lambda's client-context limit left out of a call's trace context. */
+const countDropped =
+  (metrics: AgentMetrics): DroppedPartCounter =>
+  (part) =>
+    metrics.traceContextDropped(part).inc();

@@ -4,6 +4,7 @@ import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import type { CircuitBreaker, CircuitState } from "../policy/circuit-breaker.js";
 import { type Decision, decide, type Happening, type Policy } from "../policy/decide.js";
+import { traceIdOf } from "../tracing/index.js";
 import type { HeldMessage } from "./held-message.js";
 import type { HeldMessages } from "./held-messages.js";
 import type { Settler } from "./settler.js";
@@ -85,7 +86,7 @@ export class Fates {
       .settle(held, decision, failure)
       .catch((thrown: unknown) =>
         this.options.log.error(
-          { err: toError(thrown) },
+          { err: toError(thrown), traceId: traceIdOf(held.trace?.copyHeaders(held.traceIndex)) },
           "settling a message failed; the broker redelivers it",
         ),
       )

@@ -188,7 +188,7 @@ export class Scheduler {
         (report) => this.onReport(batch, report, context),
         (thrown: unknown) => {
           log.error(
-            { err: toError(thrown) },
+            { err: toError(thrown), traceId: batch[0]?.trace?.traceId },
             "a backend call failed unexpectedly; its messages go back to the queue",
           );
           for (const held of batch) if (held.phase === "running") this.fates.apply(held, { kind: "crashed" });

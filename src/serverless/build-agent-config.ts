@@ -2,7 +2,7 @@ import { agentName, collectAmqpEvents } from "./collect-events.js";
 import { RESERVED_KEYS, splitEventFields } from "./event-fields.js";
 import { consumerTimeout } from "./function-timeout.js";
 import { httpBackendEntry } from "./http-target.js";
-import type { PluginOptions } from "./plugin-options.js";
+import { agentTracingOptions, type PluginOptions } from "./plugin-options.js";
 import type { AmqpEvent, ServerlessLike } from "./serverless-types.js";
 
 /** Where the generated config runs. */
@@ -77,5 +77,7 @@ export function buildAgentConfig(
   if (options.logLevel) agentOptions.log_level = options.logLevel;
   if (options.summaryInterval) agentOptions.summary_interval = options.summaryInterval;
   if (target.emf) agentOptions.emf = target.emf;
+  const tracing = agentTracingOptions(options.tracing);
+  if (tracing) agentOptions.tracing = tracing;
   return { events, file: { async_agent: agents, amqp_lambda_agent: agentOptions } };
 }

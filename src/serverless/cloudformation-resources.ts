@@ -194,7 +194,11 @@ function containerDefinition(
   config: AgentFile,
   secrets: Array<{ Name: string; ValueFrom: unknown }>,
 ): unknown {
-  const environment = { ...options.environment, [CONFIG_ENV]: JSON.stringify(config) };
+  const environment = {
+    ...options.environment,
+    ...options.tracing?.environment,
+    [CONFIG_ENV]: JSON.stringify(config),
+  };
   return {
     Name: CONTAINER_NAME,
     Image: image,

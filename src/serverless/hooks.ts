@@ -126,7 +126,7 @@ export function startOfflineAgent(
 ): OfflineAgent | undefined {
   const { file, events, options } = generate(serverless, "offline", cliOptions);
   if (events.length === 0 || !offlineEnabled(options, process.env)) return undefined;
-  return OfflineAgent.start(file as AgentFile, write);
+  return OfflineAgent.start(file as AgentFile, write, options.tracing?.environment);
 }
 
 /** serverless-offline's Invoke API: `lambdaPort`/`host` from the command line, then custom.serverless-offline. */

@@ -34,14 +34,19 @@ export class OfflineAgent {
     );
   }
 
-  static start(file: AgentFile, write: (line: string) => void = defaultWrite): OfflineAgent {
+  /** `tracingEnv`: the plugin's `tracing.environment` (OTEL_* variables), over this process's. */
+  static start(
+    file: AgentFile,
+    write: (line: string) => void = defaultWrite,
+    tracingEnv: Readonly<Record<string, string>> = {},
+  ): OfflineAgent {
     const { config, env } = hostsToEnv(file);
     const dir = mkdtempSync(join(tmpdir(), "amqp-lambda-agent-offline-"));
     const configFile = join(dir, "agent.json");
     writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
     chmodSync(configFile, 0o600);
     const child = spawn(process.execPath, [CLI, "run", "--config", configFile], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...tracingEnv, ...env },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { TRACING_PARENTS } from "../config/schema.js";
 import { STOP_TIMEOUT_SECONDS } from "../deploy/container-contract.js";
+import { OTEL_VARIABLE_NAME } from "../deploy/tracing-environment.js";
 import { EMF_DEFAULT_NAMESPACE } from "../observability/emf.js";
 import { isPlainObject } from "../shared/is-plain-object.js";
 
@@ -33,6 +35,29 @@ const autoscalingSchema = z
       .positive(),
   })
   .refine((value) => value.max >= value.min, { error: "max must be at least min", path: ["max"] });
+
+/** The agent's tracing (`amqp_lambda_agent.tracing`) and the OTEL_* variables that turn span export on. */
+const tracingSchema = z.strictObject({
+  enabled: z.boolean({ error: "expected true or false" }).optional(),
+  parent: z.enum(TRACING_PARENTS, { error: `expected one of ${TRACING_PARENTS.join(", ")}` }).optional(),
+  settleSpans: z.boolean({ error: "expected true or false" }).optional(),
+  /** `OTEL_*` variables for the deployed container and the offline agent (span export). */
+  environment: z
+    .record(z.string(), z.string({ error: "expected a string" }))
+    .superRefine((variables, context) => {
+      for (const name of Object.keys(variables)) {
+        if (!OTEL_VARIABLE_NAME.test(name)) {
+          context.addIssue({
+            code: "custom",
+            path: [name],
+            message:
+              "expected an OpenTelemetry variable (OTEL_ and upper-case letters, digits or _); put other variables in environment",
+          });
+        }
+      }
+    })
+    .default({}),
+});
 
 /** `custom.amqpLambdaAgent` in serverless.yml; every key is optional. */
 export const pluginOptionsSchema = z.strictObject({
@@ -76,6 +101,7 @@ export const pluginOptionsSchema = z.strictObject({
       expirationDays: z.number().int().min(1).default(1),
     })
     .optional(),
+  tracing: tracingSchema.optional(),
 });
 
 export type PluginOptions = z.output<typeof pluginOptionsSchema>;
@@ -91,9 +117,30 @@ export function readPluginOptions(custom: Record<string, unknown> | undefined): 
   const path = [CUSTOM_KEY, ...(issue?.path ?? []).map(String), ...keys.slice(0, 1)].join(".");
   const message =
     keys.length > 0
-      ? `unknown key "${keys[0]}"; known keys: ${Object.keys(pluginOptionsSchema.shape).join(", ")}`
+      ? `unknown key "${keys[0]}"; known keys: ${knownKeysAt(issue?.path ?? []).join(", ")}`
       : (issue?.message ?? "invalid");
   throw new Error(`custom.${path}: ${message}`);
+}
+
+/** The keys of the object at `path` (the top level, or a nested object such as `tracing`). */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  const nested = path.length === 1 ? NESTED_OBJECTS[String(path[0])] : undefined;
+  return Object.keys(nested?.shape ?? pluginOptionsSchema.shape);
+}
+
+const NESTED_OBJECTS: Record<string, { shape: object } | undefined> = {
+  tracing: tracingSchema,
+  autoscaling: autoscalingSchema,
+};
+
+/** `amqp_lambda_agent.tracing` from `tracing` (only the keys given: the agent's defaults for the rest). */
+export function agentTracingOptions(tracing: PluginOptions["tracing"]): Record<string, unknown> | undefined {
+  if (tracing === undefined) return undefined;
+  const options: Record<string, unknown> = {};
+  if (tracing.enabled !== undefined) options.enabled = tracing.enabled;
+  if (tracing.parent !== undefined) options.parent = tracing.parent;
+  if (tracing.settleSpans !== undefined) options.settle_spans = tracing.settleSpans;
+  return Object.keys(options).length > 0 ? options : undefined;
 }
 
 /** `AMQP_LAMBDA_AGENT_OFFLINE=false` (or 0/no/off) turns the offline agent off, whatever serverless.yml says. */

@@ -13,7 +13,7 @@ export {
   traceIdOf,
   withTraceHeaders,
 } from "./copy-trace-headers.js";
-export type { TracingEnv } from "./export-settings.js";
+export { type ExportDecision, exportSettingsFromEnv, type TracingEnv } from "./export-settings.js";
 export type {
   CallResult,
   CallTarget,

@@ -27,7 +27,7 @@ export interface CallResult {
 
 /** One backend call. */
 export interface CallTrace {
-  /** Pass as `SendExtras.headers`; `undefined` when there is no trace context to send. */
+  /** The headers of the call target's kind; `undefined` when there is no trace context to send. */
   readonly headers: Readonly<Record<string, string>> | undefined;
   /** Set when Lambda's client-context limit left a part out: count it in `trace_context_dropped_total{part}`. */
   readonly dropped: DroppedTraceContextPart | undefined;
@@ -45,7 +45,12 @@ export interface SettleTrace {
 
 /** One invocation: a batch of messages handled together. */
 export interface InvocationTrace {
-  /** Starts a backend call (a CLIENT span when recorded) and gives its headers. Once per call, retries included. */
+  /** The trace its calls are made in (for log lines); `undefined` when there is none. */
+  readonly traceId: string | undefined;
+  /**
+   * Starts a backend call (a CLIENT span when recorded) and gives the headers `target` needs. Once per
+   * request a backend makes: each backend of several, each HTTP request of a batch, each retry.
+   */
   startCall(target: CallTarget): CallTrace;
   /**
    * The trace headers for a copy (dead letter, retry, reply) of `messages[index]`: set them on the
@@ -73,6 +78,7 @@ export const UNTRACED_SETTLE: SettleTrace = Object.freeze({ end: noop });
 
 /** The invocation of an agent whose tracing is off: the same object every time, nothing allocated. */
 export const UNTRACED_INVOCATION: InvocationTrace = Object.freeze({
+  traceId: undefined,
   startCall: () => UNTRACED_CALL,
   copyHeaders: () => undefined,
   startSettle: () => UNTRACED_SETTLE,

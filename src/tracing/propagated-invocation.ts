@@ -67,6 +67,10 @@ export class PropagatedInvocation implements InvocationTrace {
     return this.#trail;
   }
 
+  get traceId(): string | undefined {
+    return this.#callTrail()?.traceId;
+  }
+
   startCall(target: CallTarget): CallTrace {
     const trail = this.#callTrail();
     if (trail === null) return UNTRACED_CALL;

@@ -47,13 +47,11 @@ const remoteContext = (context: Traceparent): SpanContext => ({
   isRemote: true,
 });
 
-/** The per-message attributes: on the span for one message, on each link for a batch. */
-function messageAttributes({ message, origin }: TracedMessage): Attributes {
+/** The per-message attributes, written into `attributes`: on the span for one message, on each link for a batch. */
+function addMessageAttributes({ message, origin }: TracedMessage, attributes: Attributes): Attributes {
   const { messageId, correlationId } = message.properties;
-  const attributes: Attributes = {
-    [MESSAGING_ATTRIBUTES.routingKey]: origin.routingKey,
-    [MESSAGING_ATTRIBUTES.deliveryTag]: message.fields.deliveryTag,
-  };
+  attributes[MESSAGING_ATTRIBUTES.routingKey] = origin.routingKey;
+  attributes[MESSAGING_ATTRIBUTES.deliveryTag] = message.fields.deliveryTag;
   if (typeof messageId === "string") attributes[MESSAGING_ATTRIBUTES.messageId] = messageId;
   if (typeof correlationId === "string") attributes[MESSAGING_ATTRIBUTES.conversationId] = correlationId;
   return attributes;
@@ -95,15 +93,16 @@ export class RecordedInvocation implements InvocationTrace {
       [MESSAGING_ATTRIBUTES.system]: MESSAGING_SYSTEM_RABBITMQ,
       [MESSAGING_ATTRIBUTES.operationType]: MESSAGING_OPERATION_PROCESS,
       [MESSAGING_ATTRIBUTES.destinationName]: destination,
-      ...(single ? messageAttributes(single) : { [MESSAGING_ATTRIBUTES.batchMessageCount]: messages.length }),
     };
+    if (single) addMessageAttributes(single, attributes);
+    else attributes[MESSAGING_ATTRIBUTES.batchMessageCount] = messages.length;
+    // One message: its attributes are the span's own, its link needs none (they would be exported twice).
     const links: Link[] = [];
     this.#contexts.forEach((context, index) => {
-      if (context)
-        links.push({
-          context: remoteContext(context),
-          attributes: messageAttributes(messages[index] as TracedMessage),
-        });
+      if (context === undefined) return;
+      const link: Link = { context: remoteContext(context) };
+      if (!single) link.attributes = addMessageAttributes(messages[index] as TracedMessage, {});
+      links.push(link);
     });
     const parentContext = parent ? trace.setSpanContext(ROOT_CONTEXT, remoteContext(parent)) : ROOT_CONTEXT;
     this.#span = tracer.startSpan(
@@ -113,6 +112,10 @@ export class RecordedInvocation implements InvocationTrace {
     );
     this.#context = trace.setSpan(ROOT_CONTEXT, this.#span);
     this.#tracestate = single && parent ? extractTracestate(single.message.properties.headers) : undefined;
+  }
+
+  get traceId(): string {
+    return this.#span.spanContext().traceId;
   }
 
   startCall(target: CallTarget): CallTrace {
@@ -158,8 +161,8 @@ export class RecordedInvocation implements InvocationTrace {
       [MESSAGING_ATTRIBUTES.operationType]: MESSAGING_OPERATION_SETTLE,
       [MESSAGING_ATTRIBUTES.operationName]: operation,
       [MESSAGING_ATTRIBUTES.destinationName]: destination,
-      ...messageAttributes(message),
     };
+    addMessageAttributes(message, attributes);
     const span = tracer.startSpan(
       `${operation} ${destination}`,
       { kind: SpanKind.CLIENT, attributes },

@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { AgentProcess, runCli, writeConfig } from "../helpers/agent-process.js";
 import { SuiteBroker } from "../helpers/broker.js";
 import { agentConfig } from "../helpers/config.js";
+import { startHttpStub } from "../helpers/http-stub.js";
 import { LambdaFaultProxy } from "../helpers/lambda-fault-proxy.js";
 import { type DecodedSpan, type OtlpStub, startOtlpStub } from "../helpers/otlp-stub.js";
 import { LAMBDA_ENDPOINT, PROBE_FUNCTION, type ProbeRecord, probeRecords } from "../helpers/probe.js";
@@ -58,6 +59,44 @@ describe("trace context from the message into the function", () => {
       );
     });
   }
+
+  it("a Lambda backend and an HTTP backend side by side: each gets its own kind of headers, its own parent span", async () => {
+    const stub = await startHttpStub();
+    try {
+      const { exchange, queue } = suite.names("trace-fan-out");
+      const config = agentConfig({ exchange, queue, lambda: { endpoint: proxy.endpoint } });
+      const [agentEntry] = config.async_agent as Array<{ backend: unknown[] }>;
+      agentEntry?.backend.push({ host: [stub.url], url_pattern: "/orders", method: "POST" });
+      const agent = AgentProcess.start(config);
+      await agent.ready();
+      const [traceId, publisherSpan] = [traceIdNow(), spanId()];
+      const calls = proxy.requestHeaders.length;
+      await suite.broker.publish(exchange, "k", [{ id: 1 }], {
+        headers: { traceparent: traceparentOf(traceId, publisherSpan), tracestate: "rojo=1" },
+      });
+      const record = await recordOf(queue, 1);
+      const request = await waitFor("the HTTP backend's request", () => stub.requests[0]);
+      assert.equal(await agent.stop(), 0);
+      const toLambda = parts(record.clientContext?.traceparent);
+      assert.equal(toLambda.traceId, traceId);
+      const invoke = proxy.requestHeaders.slice(calls).find((headers) => headers["x-amz-client-context"]);
+      assert.match(String(invoke?.["x-amzn-trace-id"]), new RegExp(`^Root=1-${traceId.slice(0, 8)}-`));
+      assert.equal(invoke?.traceparent, undefined, "no W3C header on the Invoke request");
+      const toHttp = parts(String(request.headers.traceparent));
+      assert.equal(toHttp.traceId, traceId);
+      assert.equal(request.headers.tracestate, "rojo=1");
+      assert.equal(
+        request.headers["x-amz-client-context"],
+        undefined,
+        "no Lambda header to the HTTP backend",
+      );
+      assert.equal(request.headers["x-amzn-trace-id"], undefined);
+      assert.notEqual(toHttp.spanId, publisherSpan);
+      assert.notEqual(toHttp.spanId, toLambda.spanId, "a call of its own");
+    } finally {
+      await stub.close();
+    }
+  });
 
   it("tracing.enabled false: nothing is sent", async () => {
     const { exchange, queue } = suite.names("trace-off");

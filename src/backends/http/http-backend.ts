@@ -1,6 +1,5 @@
 import type { HttpBackendConfig } from "../../config/http-backend-types.js";
 import { toError } from "../../errors.js";
-import { redactUrl } from "../../shared/url-credentials.js";
 import type {
   Backend,
   CallReport,
@@ -15,7 +14,7 @@ import { isSuccessStatus } from "./classify-http-status.js";
 import { describeHttpBackend, httpBackendLabel } from "./describe-http-backend.js";
 import { createDispatcher, readCaFile } from "./http-dispatcher.js";
 import { noResponseFailure, statusFailure } from "./http-failure.js";
-import { httpTarget, RoundRobin } from "./http-target.js";
+import { type HttpTarget, httpTarget, RoundRobin } from "./http-target.js";
 import { requestHeaders } from "./request-headers.js";
 import { sendRequest } from "./send-request.js";
 import { createSigV4Signer, type RequestSigner, type SigV4Seams } from "./sigv4-signer.js";
@@ -63,13 +62,30 @@ export function createHttpBackend(config: HttpBackendConfig, deps: HttpBackendDe
   const closing = new AbortController();
   const headerSources = { staticHeaders: config.headers, forward: config.forwardHeaders };
 
+  /** One request: a call of the send's trace of its own (its span, its `traceparent`), to the host picked. */
   async function sendOne(outgoing: OutgoingMessage, extras: SendExtras | undefined): Promise<RequestReport> {
     if (bucket) await waitUnlessAborted(bucket.reserve(), closing.signal);
-    const startedAt = performance.now();
     const target = targets.pick();
+    const traced = extras?.trace?.startCall({ kind: "http", method: config.method, url: target.display });
+    const report = await makeRequest(outgoing, target, traced?.headers);
+    traced?.end(report.call);
+    return report;
+  }
+
+  async function makeRequest(
+    outgoing: OutgoingMessage,
+    target: HttpTarget,
+    traceHeaders: Readonly<Record<string, string>> | undefined,
+  ): Promise<RequestReport> {
+    const startedAt = performance.now();
     const request = `${config.method} ${target.display}`;
     const body = outgoing.message.content;
-    let headers: Record<string, string> | string[] = requestHeaders(outgoing, target, headerSources, extras);
+    let headers: Record<string, string> | string[] = requestHeaders(
+      outgoing,
+      target,
+      headerSources,
+      traceHeaders,
+    );
     const elapsed = () => performance.now() - startedAt;
     if (signer && !closing.signal.aborted) {
       try {
@@ -120,11 +136,6 @@ export function createHttpBackend(config: HttpBackendConfig, deps: HttpBackendDe
 
   return {
     label: httpBackendLabel(config),
-    callTarget: {
-      kind: "http",
-      method: config.method,
-      url: `${redactUrl(config.hosts[0] ?? "")}${config.urlPattern}`,
-    },
     batchSize: Math.max(1, deps.batchSize ?? 1),
     batchWindowMs: deps.batchWindowMs ?? 0,
     maxRetries: config.maxRetries,

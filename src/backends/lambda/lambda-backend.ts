@@ -1,6 +1,8 @@
 import type { EventFormat, InvokeClient, LargePayloadSettings } from "../../config/types.js";
 import type {
   Backend,
+  CallReport,
+  CallTarget,
   Failure,
   MessageOutcome,
   OutgoingMessage,
@@ -75,6 +77,7 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
         ? out.message.content.byteLength
         : encodedMessageLength(out.message, out.origin) + 1,
   });
+  const callTarget: CallTarget = { kind: "lambda", functionName: options.functionName };
 
   /** A message's JSON in the `rmq` event, built on first use; from then on the only copy of a large body. */
   function encoded(out: OutgoingMessage): Buffer {
@@ -153,9 +156,11 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
       eventFormat === "body"
         ? { chunks: parts, byteLength: (parts[0] as Buffer).byteLength }
         : eventPayload(envelope, parts);
+    const traced = extras?.trace?.startCall(callTarget);
     const startedAt = performance.now();
-    const outcome = await invoker.invoke(payload.chunks, payload.byteLength, extras?.headers);
+    const outcome = await invoker.invoke(payload.chunks, payload.byteLength, traced?.headers);
     const call = callReport(outcome, startedAt);
+    traced?.end(call);
     if (outcome.kind === "ok") {
       readLambdaResponse(
         { live, payload: outcome.payload, durationMs: outcome.durationMs, eventFormat },
@@ -172,7 +177,6 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
 
   return {
     label: options.functionName,
-    callTarget: { kind: "lambda", functionName: options.functionName },
     batchSize: options.batchSize,
     batchWindowMs: options.batchWindowMs,
     maxRetries: options.maxRetries,

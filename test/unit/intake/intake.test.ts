@@ -102,12 +102,15 @@ describe("Intake: filters", () => {
     },
   } as unknown as MessageFilter;
 
-  it("a filter that throws is logged; the message is still held", () => {
+  it("a filter that throws is logged with the message's trace id; the message is still held", () => {
     const { log, lines } = recordingLog();
-    const { held } = admit(intake(agentConfig(), [throwing], log));
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
+    const { held } = admit(intake(agentConfig(), [throwing], log), { headers: { traceparent } });
     assert.equal(held.phase, "waiting");
     assert.equal(lines[0]?.level, LEVEL.error);
     assert.match(lines[0]?.msg ?? "", /reading a message for filters or ordering failed/);
+    assert.equal(lines[0]?.traceId, traceId);
   });
 
   it("a filter that throws: the message is still invoked, on every backend", {}, () => {

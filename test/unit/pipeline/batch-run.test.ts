@@ -49,7 +49,7 @@ function harness(finishesDeadChannels = false) {
     lines,
     session,
     held: (...each: HeldOptions[]) => each.map((one) => heldMessage({ session, ...one })),
-    run: (batch: readonly HeldMessage[]) => runBatch(batch, options, { headers: { traceparent: "t" } }),
+    run: (batch: readonly HeldMessage[]) => runBatch(batch, options),
     /** Scripts the backend: one outcome per message, by position in what was sent. */
     answer(outcomes: Array<MessageOutcome | undefined>, call = callReport()) {
       backend.answer = (sent: readonly OutgoingMessage[]) => ({
@@ -66,12 +66,12 @@ function harness(finishesDeadChannels = false) {
 }
 
 describe("runBatch", () => {
-  it("sends the batch after the rate limit, with the extras, and reports each message", async () => {
+  it("sends the batch after the rate limit, without extras when tracing is off, and reports each message", async () => {
     const h = harness();
     const batch = h.held({}, {});
     const report = await h.run(batch);
     assert.deepEqual(h.backend.sent, [batch]);
-    assert.deepEqual(h.backend.extras, [{ headers: { traceparent: "t" } }]);
+    assert.deepEqual(h.backend.extras, [undefined]);
     assert.deepEqual(h.acquired, [2]);
     assert.deepEqual([...report.happenings.values()], [succeededOutcome, succeededOutcome]);
     assert.equal(report.call?.outcome, "ok");

@@ -7,6 +7,7 @@ import { HeldMessages } from "../../../src/pipeline/held-messages.js";
 import type { Settler } from "../../../src/pipeline/settler.js";
 import { CircuitBreaker } from "../../../src/policy/circuit-breaker.js";
 import type { Decision, Policy } from "../../../src/policy/decide.js";
+import { UNTRACED_INVOCATION } from "../../../src/tracing/invocation-trace.js";
 import {
   BREAKER_CONFIG,
   type Deferred,
@@ -160,9 +161,11 @@ describe("Fates.apply: a decision carried out", () => {
     );
   });
 
-  it("a settlement that fails is logged; the message is done all the same", async () => {
+  it("a settlement that fails is logged with the message's trace id; the message is done all the same", async () => {
     const h = harness();
     const m = h.running();
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    m.trace = { ...UNTRACED_INVOCATION, copyHeaders: () => ({ traceparent }) };
     h.fates.apply(m, happen.succeeded);
     h.settled[0]?.done.reject(new Error("channel gone"));
     await turn();
@@ -170,6 +173,7 @@ describe("Fates.apply: a decision carried out", () => {
     assert.equal(h.state.done, 1);
     const logged = h.lines.find((line) => line.level === LEVEL.error);
     assert.equal(logged?.msg, "settling a message failed; the broker redelivers it");
+    assert.equal(logged?.traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
   });
 
   it("a backend that keeps nothing per message is not told", async () => {

@@ -40,8 +40,12 @@ export function heldWith(headers: Record<string, unknown> | undefined, tag = 1):
 }
 
 export interface ScriptedBackend extends Backend {
-  /** What each `send` was given. */
-  readonly sent: Array<{ batch: readonly OutgoingMessage[]; extras: SendExtras | undefined }>;
+  /** What each `send` was given, and the trace headers its call got (as a real backend starts it). */
+  readonly sent: Array<{
+    batch: readonly OutgoingMessage[];
+    extras: SendExtras | undefined;
+    headers: Readonly<Record<string, string>> | undefined;
+  }>;
 }
 
 /** A backend that answers every message with `outcome` and reports `call`. */
@@ -53,7 +57,6 @@ export function scriptedBackend(
   const sent: ScriptedBackend["sent"] = [];
   return {
     label: "orders-fn",
-    callTarget,
     batchSize: 10,
     batchWindowMs: 0,
     maxRetries: 0,
@@ -61,7 +64,8 @@ export function scriptedBackend(
     sent,
     sizeOf: () => 1,
     async send(batch, extras) {
-      sent.push({ batch, extras });
+      const traced = extras?.trace?.startCall(callTarget);
+      sent.push({ batch, extras, headers: traced?.headers });
       const report: CallReport = {
         outcome: "ok",
         failure: undefined,
@@ -71,6 +75,7 @@ export function scriptedBackend(
         durationMs: 1,
         ...call,
       };
+      traced?.end(report);
       return { results: new Map(batch.map((out) => [out.id, outcome])), call: report };
     },
     close() {},

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { UNTRACED_INVOCATION } from "../../../src/tracing/invocation-trace.js";
 import { callReport, FakeSession, happen, LEVEL, turn } from "./fakes.js";
 import { schedulerHarness, tags } from "./scheduler-harness.js";
 
@@ -130,14 +131,17 @@ describe("Scheduler: after a call", () => {
     );
   });
 
-  it("a run that throws gives its messages back and logs why", async (t) => {
+  it("a run that throws gives its messages back and logs why, with the invocation's trace id", async (t) => {
     const h = schedulerHarness(t, { batchSize: 2, batchWindowMs: 1_000 });
     h.admit({}, {});
+    for (const held of h.runs[0]?.batch ?? [])
+      held.trace = { ...UNTRACED_INVOCATION, traceId: "a".repeat(32) };
     h.runs[0]?.report.reject(new Error("backend exploded"));
     await turn();
     assert.deepEqual(h.steps(), ["give_back", "give_back"]);
     const logged = h.lines.find((line) => line.level === LEVEL.error);
     assert.match(logged?.msg ?? "", /failed unexpectedly/);
+    assert.equal(logged?.traceId, "a".repeat(32));
     assert.equal(h.scheduler.heldCount, 0);
   });
 

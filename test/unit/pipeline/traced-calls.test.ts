@@ -58,7 +58,7 @@ describe("runBatch carries the trace context into the call", () => {
     const held = heldWith({ traceparent: traceparent(traceId, spanIdOf(1)), tracestate: "rojo=1" });
     const backend = scriptedBackend(SUCCEEDED);
     await runBatch([held], runOptions(backend, tracing).options);
-    const headers = backend.sent[0]?.extras?.headers;
+    const headers = backend.sent[0]?.headers;
     const sent = decodeClientContext(headers);
     assert.equal(sent.traceparent.slice(3, 35), traceId);
     assert.notEqual(sent.traceparent.slice(36, 52), spanIdOf(1), "never the publisher's span id");
@@ -83,7 +83,7 @@ describe("runBatch carries the trace context into the call", () => {
       [heldWith({ traceparent: traceparent(traceId, spanIdOf(1)), tracestate: "k=v" })],
       runOptions(backend, tracing).options,
     );
-    const headers = backend.sent[0]?.extras?.headers ?? {};
+    const headers = backend.sent[0]?.headers ?? {};
     assert.deepEqual(Object.keys(headers).sort(), ["traceparent", "tracestate"]);
     assert.equal(headers.traceparent?.slice(3, 35), traceId);
   });
@@ -126,7 +126,7 @@ describe("runBatch records one CONSUMER and one CLIENT span per call, ended when
     assert.equal(client.parentSpanContext?.spanId, consumer.spanContext().spanId);
     assert.equal(client.attributes["faas.invoked_name"], "orders-fn");
     assert.equal(client.attributes["aws.request_id"], "req-1");
-    const sent = decodeClientContext(backend.sent[0]?.extras?.headers);
+    const sent = decodeClientContext(backend.sent[0]?.headers);
     assert.equal(
       sent.traceparent.slice(36, 52),
       client.spanContext().spanId,

@@ -48,6 +48,10 @@ describe("recorded spans: one message, parent child", () => {
       consumer.links.map((link) => link.context.spanId),
       [spanIdOf(1)],
     );
+    assert.ok(
+      Object.keys(consumer.links[0]?.attributes ?? {}).length === 0,
+      "one message: its attributes are the span's, not repeated on the link",
+    );
     assert.deepEqual(consumer.attributes, {
       "messaging.system": "rabbitmq",
       "messaging.operation.type": "process",

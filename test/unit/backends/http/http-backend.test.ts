@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, beforeEach, describe, it } from "node:test";
+import type { CallReport, CallTarget } from "../../../../src/backends/backend.js";
 import { type HttpStub, refusedUrl, startHttpStub } from "../../../helpers/http-stub.js";
 import { failureOf, httpBackend, outgoing, sendOnce, sendOne, withBackend } from "./http-backend-fixtures.js";
 
@@ -190,17 +191,34 @@ describe("HTTP backend against a stub server", () => {
     assert.equal(headers["x-injected"], undefined);
   });
 
-  it("adds the pipeline's headers (tracing) when they are plain header values; static headers win", async () => {
-    await withBackend(
-      { host: [stub.url], extra_config: { "amqp_lambda_agent/http": { headers: { "X-Tenant": "static" } } } },
-      (backend) =>
-        backend.send([outgoing()], {
+  it("adds the call's trace headers when they are plain header values; static headers win", async () => {
+    const targets: CallTarget[] = [];
+    const ended: Array<CallReport | undefined> = [];
+    const trace = {
+      startCall(target: CallTarget) {
+        targets.push(target);
+        return {
           headers: {
             traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
             "x-tenant": "from-the-pipeline",
             "x-broken": "a\r\nX-Injected: 1",
           },
-        }),
+          end: (report: CallReport | undefined) => ended.push(report),
+        };
+      },
+    };
+    await withBackend(
+      { host: [stub.url], extra_config: { "amqp_lambda_agent/http": { headers: { "X-Tenant": "static" } } } },
+      (backend) => backend.send([outgoing(), outgoing()], { trace }),
+    );
+    assert.deepEqual(
+      targets.map((target) => target.kind === "http" && target.url),
+      [`${stub.url}/orders`, `${stub.url}/orders`],
+      "one call of the trace per request, to the host it goes to",
+    );
+    assert.deepEqual(
+      ended.map((report) => report?.outcome),
+      ["ok", "ok"],
     );
     const headers = stub.requests[0]?.headers ?? {};
     assert.equal(headers.traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
