@@ -1,7 +1,6 @@
 import type { EventFormat, InvokeClient, LargePayloadSettings } from "../../config/types.js";
 import type {
   Backend,
-  CallReport,
   CallTarget,
   Failure,
   MessageOutcome,

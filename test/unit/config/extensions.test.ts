@@ -142,7 +142,7 @@ describe("filter_patterns", () => {
   it("keep their $or and _-prefixed keys (KrakenD's comment keys are stripped everywhere else)", () => {
     const patterns = [{ $or: [{ data: { _kind: ["a"] } }, { routingKey: [{ prefix: "order." }] }] }];
     const agent = resolve({ lambda: { filter_patterns: patterns, "@comment": "dropped" } });
-    assert.deepEqual(agent.lambda.filterPatterns, patterns);
+    assert.deepEqual(agent.lambda?.filterPatterns, patterns);
   });
 });
 
@@ -159,7 +159,7 @@ describe("circuit breaker, consumer_timeout, client", () => {
     assert.equal(agent.amqp.circuitBreaker.failureThreshold, 3);
     assert.equal(agent.amqp.circuitBreaker.probeIntervalMs, 2000);
     assert.equal(agent.amqp.circuitBreaker.maxProbeIntervalMs, 60_000);
-    assert.equal(agent.lambda.client, "sdk");
+    assert.equal(agent.lambda?.client, "sdk");
   });
 
   it("refuses a misspelt breaker key with a suggestion", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import type { Origin } from "../../../src/backends/lambda/event.js";
+import type { Origin } from "../../../src/backends/backend.js";
 import type { OrderKey } from "../../../src/config/types.js";
 import { MessageBody } from "../../../src/intake/message-body.js";
 import { KEYLESS_LANE, orderLane } from "../../../src/intake/order-key.js";

@@ -173,8 +173,11 @@ export function heldMessage(options: HeldOptions = {}): HeldMessage {
 }
 
 /** A silent logger, or one whose lines can be read back. */
-export function recordingLog(): { log: Logger; lines: Array<{ level: number; msg: string }> } {
-  const lines: Array<{ level: number; msg: string }> = [];
+/** A log line as pino writes it: level, message and the bound fields. */
+export type LogLine = { level: number; msg: string; [field: string]: unknown };
+
+export function recordingLog(): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
   const log = pino({ level: "trace" }, { write: (line: string) => lines.push(JSON.parse(line)) });
   return { log, lines };
 }

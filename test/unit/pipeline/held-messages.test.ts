@@ -27,7 +27,7 @@ function held(options: HeldOptions = {}): Held {
   });
   return new Held(
     { message, session: options.session ?? sessionA, receivedAt: options.receivedAt ?? 0 },
-    { round: 0, attemptsBefore: 0, origin: undefined },
+    { round: 0, attemptsBefore: 0, roundAttempts: 0, setAside: 0, redriven: false, origin: undefined },
     options.lane,
     options.maxBatch ?? 100,
   );

@@ -90,6 +90,7 @@ describe("runBatch carries the trace context into the call", () => {
 
   it("counts what Lambda's client-context limit left out, by part", async () => {
     const invocation: InvocationTrace = {
+      traceId: undefined,
       startCall: () => ({ headers: undefined, dropped: "context", traceId: undefined, end() {} }),
       copyHeaders: () => undefined,
       startSettle: () => ({ end() {} }),

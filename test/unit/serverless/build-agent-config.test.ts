@@ -42,7 +42,7 @@ describe("agent config generated from amqp events", () => {
   it("invokes the deployed function names in the provider's region", () => {
     const loaded = resolveConfig(generate(serverless, "fargate").file, { AMQP_URL: BROKER });
     assert.deepEqual(
-      loaded.agents.map((agent) => [agent.lambda.functionName, agent.lambda.region]),
+      loaded.agents.map((agent) => [agent.lambda?.functionName, agent.lambda?.region]),
       [
         ["shop-dev-orders", "eu-west-1"],
         ["shop-dev-refunds", "eu-west-1"],
@@ -58,13 +58,13 @@ describe("agent config generated from amqp events", () => {
     assert.equal(orders.consumer.workers, 4);
     assert.equal(orders.consumer.timeoutMs, 10_000);
     assert.deepEqual(orders.amqp.bindings, [{ routingKey: "order.*", arguments: {} }]);
-    assert.equal(orders.lambda.maxRetries, 5, "flat max_retries is the Lambda invoke retries");
+    assert.equal(orders.lambda?.maxRetries, 5, "flat max_retries is the Lambda invoke retries");
     assert.equal(orders.connection.maxRetries, 7, "connection.max_retries is the reconnect limit");
     assert.equal(orders.connection.backoffStrategy, "exponential");
     assert.deepEqual(orders.amqp.queueArguments, { "x-queue-type": "quorum", "x-delivery-limit": 5 });
-    assert.equal(refunds.lambda.batchSize, 10);
-    assert.equal(refunds.lambda.batchWindowMs, 200);
-    assert.equal(body.lambda.eventFormat, "body");
+    assert.equal(refunds.lambda?.batchSize, 10);
+    assert.equal(refunds.lambda?.batchWindowMs, 200);
+    assert.equal(body.lambda?.eventFormat, "body");
   });
 
   it("offline: invokes serverless-offline's Invoke API (custom lambdaPort, command line first)", () => {
@@ -76,7 +76,7 @@ describe("agent config generated from amqp events", () => {
     assert.equal(offlineEndpoint(withPort, { lambdaPort: 4000 }), "http://127.0.0.1:4000");
     assert.equal(offlineEndpoint(fakeServerless({}), {}), "http://127.0.0.1:3002");
     const [agent] = resolveConfig(generate(withPort, "offline").file, {}).agents;
-    assert.equal(agent?.lambda.endpoint, "http://127.0.0.1:3922");
+    assert.equal(agent?.lambda?.endpoint, "http://127.0.0.1:3922");
     assert.deepEqual(agent?.amqp.urls, [BROKER]);
   });
 
@@ -86,7 +86,7 @@ describe("agent config generated from amqp events", () => {
     assert.ok(!text.includes("s3cret-pass"), "the broker password must not be in the container config");
     const loaded = resolveConfig(file, { AMQP_URL: "amqp://u:p@rabbit:5672/" });
     assert.ok(loaded.agents.every((agent) => agent.amqp.urls[0] === "amqp://u:p@rabbit:5672/"));
-    assert.ok(loaded.agents.every((agent) => agent.lambda.endpoint === undefined));
+    assert.ok(loaded.agents.every((agent) => agent.lambda?.endpoint === undefined));
     const { enabled, host, port } = loaded.options.http;
     assert.deepEqual({ enabled, host, port }, { enabled: true, host: "127.0.0.1", port: 9464 });
   });

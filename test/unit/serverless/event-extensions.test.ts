@@ -33,7 +33,7 @@ describe("amqp events take every agent extension", () => {
       { routingKey: "", arguments: { "x-match": "any", _tenant: "a", type: "order" } },
     ]);
     assert.equal(agent.amqp.declare, false);
-    assert.deepEqual(agent.lambda.filterPatterns, patterns, "$or and _-keys reach the agent unchanged");
+    assert.deepEqual(agent.lambda?.filterPatterns, patterns, "$or and _-keys reach the agent unchanged");
     assert.deepEqual(agent.consumer.orderKey, { from: "body", path: ["customer", "id"] });
     assert.deepEqual(
       agent.amqp.retrySteps.map((step) => step.delayMs),

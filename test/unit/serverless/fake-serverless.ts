@@ -13,7 +13,10 @@ export function fakeServerless(
   custom: Record<string, unknown> = {},
   provider: { timeout?: unknown } = {},
 ): ServerlessLike & {
-  service: { provider: { compiledCloudFormationTemplate: { Resources: Record<string, unknown> } } };
+  service: {
+    functions: Record<string, FakeFunction>;
+    provider: { compiledCloudFormationTemplate: { Resources: Record<string, unknown> } };
+  };
 } {
   return {
     service: {

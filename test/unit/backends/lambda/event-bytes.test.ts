@@ -2,11 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ConsumeMessage } from "amqplib";
 import fc from "fast-check";
-import {
-  buildRmqEvent,
-  type Origin,
-  UnrepresentableMessageError,
-} from "../../../../src/backends/lambda/event.js";
+import type { Origin } from "../../../../src/backends/backend.js";
+import { buildRmqEvent, UnrepresentableMessageError } from "../../../../src/backends/lambda/event.js";
 import {
   encodeEventMessage,
   eventEnvelope,
