@@ -3,6 +3,7 @@
  * JSON in argv[2], runs one traced invocation, and prints which OpenTelemetry SDK, exporter and
  * resource modules the process has loaded.
  */
+import { writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createTracing } from "../../../../src/tracing/index.js";
 import { tracedMessage, traceparent, w3cTraceId } from "../fixtures.js";
@@ -20,7 +21,7 @@ call.end();
 invocation.end();
 await tracing.shutdown(100);
 const loaded = Object.keys(createRequire(import.meta.url).cache).filter((path) => SDK_MODULE.test(path));
-// An export still retrying against the absent collector holds timers: exit as the agent's CLI does.
-process.stdout.write(JSON.stringify({ mode: tracing.mode, sent: call.headers !== undefined, loaded }), () =>
-  process.exit(0),
-);
+// An export still retrying against the absent collector holds timers: exit as the agent's CLI does,
+// after a synchronous write (a pipe's write callback is not waited for).
+writeSync(1, JSON.stringify({ mode: tracing.mode, sent: call.headers !== undefined, loaded }));
+process.exit(0);
