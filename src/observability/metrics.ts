@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { type InvocationResult, RESULTS } from "./invocation-results.js";
+import { replyMetricFamilies, replyMetricsOf } from "./reply-metrics.js";
 import { traceContextDroppedCounter, traceContextDroppedOf } from "./trace-metrics.js";
 
 export { type InvocationResult, invocationResult } from "./invocation-results.js";
@@ -46,6 +47,7 @@ export class Metrics {
   readonly oldestWait: Gauge<Labels>;
   readonly lastSuccess: Gauge<Labels>;
   readonly traceContextDropped = traceContextDroppedCounter(this.registry);
+  readonly replyFamilies = replyMetricFamilies(this.registry);
 
   constructor() {
     const registers = [this.registry];
@@ -205,6 +207,7 @@ export class Metrics {
       oldestWait: bind(this.oldestWait),
       lastSuccess: bind(this.lastSuccess),
       traceContextDropped: traceContextDroppedOf(this.traceContextDropped, agent),
+      replies: replyMetricsOf(this.replyFamilies, agent),
       /** A backend call's outcome; `backend` one of the labels given (else the first). */
       invocation: (result: InvocationResult, backend?: string) =>
         ((backend === undefined ? undefined : results.get(backend)) ?? first)[result] as ReturnType<

@@ -12,6 +12,10 @@ import type { Decision, Happening, Step } from "../policy/decide.js";
 import { delay } from "../shared/delay.js";
 import { type CopyTraceHeaders, traceIdOf } from "../tracing/index.js";
 import type { HeldMessage } from "./held-message.js";
+import type { CopyPublisher } from "./publishers.js";
+import type { ReplySender } from "./reply-sender.js";
+
+export type { CopyPublisher } from "./publishers.js";
 
 export interface SettlerOptions {
   config: AgentConfig;
@@ -24,20 +28,16 @@ export interface SettlerOptions {
   publish: CopyPublisher;
   /** The decision again, for what happened while settling (a copy that could not be published). */
   decide(held: HeldMessage, happening: Happening): Decision;
+  /** Publishes replies (`reply` configured). */
+  replies?: ReplySender | undefined;
 }
 
 type CopyStep = Extract<Step, { do: "dead_letter" | "retry_queue" | "set_aside" }>;
 
-export type CopyPublisher = (
-  exchange: string,
-  routingKey: string,
-  content: Buffer,
-  options: Options.Publish,
-) => Promise<"confirmed" | "unroutable">;
-
 /** The steps that settle a message with the broker: a settle span each, when they are recorded. */
 const SETTLE_STEPS = new Set<Step["do"]>([
   "ack",
+  "reply",
   "reject",
   "requeue",
   "give_back",
@@ -88,6 +88,8 @@ export class Settler {
     switch (step.do) {
       case "ack":
         return this.count(session.ack(message), metrics.acked);
+      case "reply": // kept until its reply is confirmed; then the step that settles it
+        return this.carryOut(held, await this.replies.send(held, step.delayMs), failure);
       case "nothing":
       case "keep":
       case "retry":
@@ -110,6 +112,10 @@ export class Settler {
       case "set_aside":
         return this.publishCopy(held, step, failure);
     }
+  }
+
+  private get replies(): ReplySender {
+    return this.options.replies as ReplySender;
   }
 
   private async publishCopy(held: HeldMessage, step: CopyStep, failure: Failure | undefined): Promise<void> {

@@ -19,6 +19,7 @@ import {
   releaseBody,
 } from "./event-bytes.js";
 import { createInvoker, type InvokeOutcome, type Invoker, MAX_SYNC_PAYLOAD_BYTES } from "./invoke/index.js";
+import { repliesOf } from "./reply-bytes.js";
 
 export interface LambdaBackendOptions {
   functionName: string;
@@ -34,6 +35,8 @@ export interface LambdaBackendOptions {
   sockets: number;
   /** The `aws:rmq` event around the messages (queue, vhost, source ARN). */
   envelope: EventEnvelope;
+  /** The agent publishes replies: each message's reply is read from the response (`replies`). */
+  replies?: boolean;
   /** Tests: an invoker of their own. */
   invoker?: Invoker;
 }
@@ -126,12 +129,16 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
     durationMs: number,
     results: Map<number, MessageOutcome>,
   ): void {
-    const response = { body: payload, contentType: JSON_RESPONSE };
+    const tags = new Map(live.map((out) => [String(out.message.fields.deliveryTag), out]));
+    const whole = { body: payload, contentType: JSON_RESPONSE };
+    const replies = options.replies
+      ? repliesOf(payload, [...tags.keys()], eventFormat === "body" || options.batchSize === 1)
+      : undefined;
+    const responseOf = (tag: string) => replies?.get(tag) ?? whole;
     if (eventFormat === "body") {
-      for (const out of live) results.set(out.id, { kind: "succeeded", response });
+      for (const [tag, out] of tags) results.set(out.id, { kind: "succeeded", response: responseOf(tag) });
       return;
     }
-    const tags = new Map(live.map((out) => [String(out.message.fields.deliveryTag), out]));
     const read = readBatchResponse(payload, new Set(tags.keys()));
     if ("invalid" in read) {
       const failure: Failure = {
@@ -145,7 +152,7 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
     }
     for (const [tag, out] of tags) {
       if (!read.failed.has(tag)) {
-        results.set(out.id, { kind: "succeeded", response });
+        results.set(out.id, { kind: "succeeded", response: responseOf(tag) });
         continue;
       }
       const failure: Failure = {
