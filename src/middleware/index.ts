@@ -15,6 +15,7 @@ export type {
   RabbitMQHandler,
   RabbitMQHeaderValue,
   RabbitMQMessage,
+  RabbitMQReplyEntry,
 } from "../event/rabbitmq-event.js";
 export { toError } from "../shared/to-error.js";
 export {
@@ -48,6 +49,7 @@ export {
   type RabbitMQPartialBatchHandlerResult,
   rabbitMQPartialBatchFailure,
 } from "./rabbitmq-partial-batch-failure.js";
+export { isRabbitMQReply, type RabbitMQReply, reply } from "./reply.js";
 export {
   type RabbitMQTraceCarrier,
   type RabbitMQTraceContext,
