@@ -9,9 +9,9 @@ import type { CircuitBreaker } from "../policy/circuit-breaker.js";
 import type { Decision, Happening, Step } from "../policy/decide.js";
 import { traceIdOf } from "../tracing/index.js";
 import type { HeldMessage } from "./held-message.js";
-import type { ReplyPublisher } from "./publishers.js";
 
-export type { ReplyPublisher } from "./publishers.js";
+/** Publishes a reply on the replies' own channel (confirms; `mandatory` as the reply says). */
+export type ReplyPublisher = (reply: ReplyPublish) => Promise<"confirmed" | "unroutable">;
 
 export interface ReplySenderOptions {
   publish: ReplyPublisher;

@@ -12,10 +12,7 @@ import type { Decision, Happening, Step } from "../policy/decide.js";
 import { delay } from "../shared/delay.js";
 import { type CopyTraceHeaders, traceIdOf } from "../tracing/index.js";
 import type { HeldMessage } from "./held-message.js";
-import type { CopyPublisher } from "./publishers.js";
 import type { ReplySender } from "./reply-sender.js";
-
-export type { CopyPublisher } from "./publishers.js";
 
 export interface SettlerOptions {
   config: AgentConfig;
@@ -24,13 +21,21 @@ export interface SettlerOptions {
   metrics: AgentMetrics;
   log: Logger;
   throttle: LogThrottle;
-  /** Publishes a copy through the agent's publishing connection (confirmed, `mandatory`). */
+  /** Publishes copies (dead letter, retry, set-aside). */
   publish: CopyPublisher;
   /** The decision again, for what happened while settling (a copy that could not be published). */
   decide(held: HeldMessage, happening: Happening): Decision;
   /** Publishes replies (`reply` configured). */
   replies?: ReplySender | undefined;
 }
+
+/** Publishes a copy through the agent's publishing connection (confirmed, `mandatory`). */
+export type CopyPublisher = (
+  exchange: string,
+  routingKey: string,
+  content: Buffer,
+  options: Options.Publish,
+) => Promise<"confirmed" | "unroutable">;
 
 type CopyStep = Extract<Step, { do: "dead_letter" | "retry_queue" | "set_aside" }>;
 
@@ -56,22 +61,16 @@ const UNKNOWN_FAILURE: Failure = {
 
 /**
  * Carries out a decision that ends a message's time in the agent: the channel calls (on the channel
- * that delivered it), the dead-letter and retry copies (published with confirms, then the ack), the
- * waits before a requeue or a give-back, and the counters. The only place a message is settled.
+ * that delivered it), the dead-letter and retry copies and the replies (published with confirms, then
+ * the ack), the waits before a requeue or a give-back, and the counters. The only place a message is settled.
  */
 export class Settler {
   constructor(private readonly options: SettlerOptions) {}
 
   async settle(held: HeldMessage, decision: Decision, failure?: Failure): Promise<void> {
     const { metrics } = this.options;
-    if (decision.ended === "succeeded") {
-      metrics.succeeded.inc();
-      metrics.lastSuccess.set(Date.now() / 1000);
-    } else if (decision.ended === "filtered") {
-      metrics.filtered.inc();
-    } else if (decision.ended === "failed") {
-      metrics.failed.inc();
-    }
+    if (decision.ended) metrics[decision.ended].inc();
+    if (decision.ended === "succeeded") metrics.lastSuccess.set(Date.now() / 1000);
     const settling = SETTLE_STEPS.has(decision.step.do)
       ? held.trace?.startSettle(held.traceIndex, decision.step.do)
       : undefined;
@@ -88,8 +87,11 @@ export class Settler {
     switch (step.do) {
       case "ack":
         return this.count(session.ack(message), metrics.acked);
-      case "reply": // kept until its reply is confirmed; then the step that settles it
-        return this.carryOut(held, await this.replies.send(held, step.delayMs), failure);
+      case "reply": {
+        // Kept until its reply is confirmed; then the step that settles it.
+        const next = await this.options.replies?.send(held, step.delayMs);
+        return this.carryOut(held, next ?? { do: "leave_to_broker" }, failure);
+      }
       case "nothing":
       case "keep":
       case "retry":
@@ -112,10 +114,6 @@ export class Settler {
       case "set_aside":
         return this.publishCopy(held, step, failure);
     }
-  }
-
-  private get replies(): ReplySender {
-    return this.options.replies as ReplySender;
   }
 
   private async publishCopy(held: HeldMessage, step: CopyStep, failure: Failure | undefined): Promise<void> {
