@@ -74,7 +74,7 @@ export class ReplySender {
     try {
       let wait = delayMs;
       for (;;) {
-        if (wait > 0) await this.pause(wait);
+        if (wait > 0 && !this.abandoned) await this.pause(wait);
         const probe = await this.turn();
         if (probe === undefined) return this.giveUp(held);
         if (!held.session.alive) {

@@ -86,13 +86,17 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe("buildPipeline: replies", () => {
-  const replyConfig = (more: Record<string, unknown> = {}) =>
+  const replyConfig = (
+    more: Record<string, unknown> = {},
+    sections: { consumer?: Record<string, unknown> } = {},
+  ) =>
     agentConfig({
       amqp: {
         reply: { mode: "exchange", exchange: "results" },
         circuit_breaker: { failure_threshold: 2, probe_interval: "100ms" },
         ...more,
       },
+      ...sections,
     });
 
   it("a success's reply is confirmed before the ack", async () => {
@@ -145,6 +149,27 @@ describe("buildPipeline: replies", () => {
     assert.ok(p.transitions.some((t) => t.to === "open" && t.cause === "platform_failures"));
     assert.equal(p.transitions.at(-1)?.to, "closed");
     assert.deepEqual(p.session.methods, ["ack", "ack"]);
+  });
+
+  it("order_key: a key's next message waits for the previous one's reply confirm", async () => {
+    const confirms: Array<() => void> = [];
+    const p = pipeline(
+      replyConfig({}, { consumer: { order_key: "routing_key", workers: 4 } }),
+      () => new Promise((resolve) => confirms.push(() => resolve("confirmed"))),
+    );
+    p.deliver(1);
+    p.deliver(2);
+    await until(() => confirms.length === 1, "the first reply");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(p.fake.sent.length, 1, "the second of the key is not invoked before the confirm");
+    confirms[0]?.();
+    await until(() => confirms.length === 2, "the second reply");
+    confirms[1]?.();
+    assert.equal(await p.scheduler.whenIdle(5_000), true);
+    assert.deepEqual(p.session.calls, [
+      ["ack", 1],
+      ["ack", 2],
+    ]);
   });
 
   it("the drain timeout gives a waiting reply up: the broker redelivers its message", async () => {
