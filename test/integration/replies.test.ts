@@ -15,6 +15,7 @@ function replyAgent(
     amqp?: Record<string, unknown>;
     lambda?: Record<string, unknown>;
     consumer?: Record<string, unknown>;
+    options?: Record<string, unknown>;
   } = {},
 ) {
   return agentConfig({
@@ -22,6 +23,7 @@ function replyAgent(
     amqp: { durable: true, ...more.amqp, reply },
     lambda: { function_name: REPLIER_FUNCTION, ...more.lambda },
     consumer: { workers: 10, ...more.consumer },
+    options: more.options,
   });
 }
 
@@ -144,12 +146,13 @@ describe("replies: the function's result published, the input acked after the co
     await declareResults();
     const collector = await ReplyCollector.on(resultsQueue);
     const agent = AgentProcess.start(
-      replyAgent(names, {
-        mode: "exchange",
-        exchange: results,
-        routing_key: "done.{{routing_key}}.{{header:tenant}}",
-      }),
+      replyAgent(
+        names,
+        { mode: "exchange", exchange: results, routing_key: "done.{{routing_key}}.{{header:tenant}}" },
+        { options: { http: { enabled: true, address: "127.0.0.1:0" }, summary_interval: "1s" } },
+      ),
     );
+    const base = await agent.httpBase();
     await agent.ready();
     const publish = (from: number, count: number) =>
       suite.broker.publish(names.exchange, "job", requests(count, from), { headers: { tenant: "acme" } });
@@ -161,6 +164,17 @@ describe("replies: the function's result published, the input acked after the co
     const replyGap = collector.replies.length;
     await new Promise((resolve) => setTimeout(resolve, 10_000)); // the outage the test is about
     assert.equal(collector.replies.length, replyGap, "nothing replied while the exchange is gone");
+    const readiness = (await (await fetch(`${base}/readyz`)).json()) as {
+      agents: Array<{ heldReplies: number; circuit: string }>;
+    };
+    assert.ok((readiness.agents[0]?.heldReplies ?? 0) > 0, "/readyz shows the held replies");
+    assert.equal(readiness.agents[0]?.circuit, "open", "persisting reply failures opened the breaker");
+    assert.ok(agent.lines.some((line) => line.summary === true && Number(line.heldReplies) > 0));
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(
+      metrics,
+      /amqp_lambda_agent_reply_failures_total\{agent="[^"]+",reason="exchange_not_found"\} [1-9]/,
+    );
     await declareResults();
     await waitFor("every reply after it is back", () => collector.replies.length >= 200, 120_000);
     assert.equal(await agent.stop(), 0);
