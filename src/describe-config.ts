@@ -91,6 +91,7 @@ function describeReply(agent: AgentConfig): string[] {
     ...(Object.keys(reply.headers).length > 0 ? [`headers ${JSON.stringify(reply.headers)}`] : []),
     ...(reply.expirationMs !== undefined ? [`expiration ${reply.expirationMs}ms`] : []),
     ...(agent.backends.length > 1 ? [`from backend ${reply.backend}`] : []),
+    ...(reply.onFailure === "error_reply" ? ["an error reply when dead-lettered (best effort)"] : []),
   ];
   return [
     `  reply       ${route}`,

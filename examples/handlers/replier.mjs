@@ -1,7 +1,8 @@
 // A request/reply function (the agent's `reply` setting): each record's answer goes back as its own
 // reply through `reply(...)`, listed in `replies` beside `batchItemFailures`. Every invocation of a
 // record is recorded (PROBE_DIR/<queue>.jsonl), so a test can count invocations per message.
-// A body {"id": n, "fail": "once"} fails the first time (PROBE_DIR/<queue>.<id>.seen marks it).
+// A body {"id": n, "fail": "once"} fails the first time (PROBE_DIR/<queue>.<id>.seen marks it),
+// {"fail": "always"} every time.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import middy from "@middy/core";
@@ -24,6 +25,7 @@ export const handler = middy()
         const id = message.body?.id;
         record(message.queue, { id, deliveryTag: message.deliveryTag, batch: event.records.length });
         if (message.body?.sleepMs) await new Promise((resolve) => setTimeout(resolve, message.body.sleepMs));
+        if (message.body?.fail === "always") throw new Error(`request ${id} always fails`);
         if (message.body?.fail === "once") {
           const marker = join(dir, `${message.queue}.${id}.seen`);
           if (!existsSync(marker)) {

@@ -110,7 +110,8 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
   const decide: SettlerOptions["decide"] = (held, happening) =>
     (scheduler as Scheduler).decide(held, happening);
   if (amqp.reply && wiring.publishReply) {
-    replies = new ReplySender({ publish: wiring.publishReply, breaker, metrics, log, throttle, decide });
+    const { publishReply: publish } = wiring;
+    replies = new ReplySender({ publish, reply: amqp.reply, breaker, metrics, log, throttle, decide });
   }
   const settler = new Settler({
     config,

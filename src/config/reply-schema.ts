@@ -20,4 +20,6 @@ export const replySchema = z.strictObject({
     .default({}),
   backend: count("a backend's index, 0 or more").min(0).default(0),
   expiration: duration(1).optional(),
+  // An error reply when a message is dead-lettered (best effort, at most once).
+  on_failure: z.enum(["none", "error_reply"], { error: 'expected "none" or "error_reply"' }).default("none"),
 });

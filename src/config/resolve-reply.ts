@@ -36,6 +36,7 @@ export function resolveReply(raw: RawAmqp["reply"], at: string, backends: number
     headers: raw.headers,
     backend: raw.backend,
     expirationMs: raw.expiration,
+    onFailure: raw.on_failure,
   };
 }
 

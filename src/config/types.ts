@@ -76,6 +76,8 @@ export interface ReplyConfig {
   backend: number;
   /** Per-message TTL of a reply (`expiration`). */
   expirationMs: number | undefined;
+  /** `error_reply`: a dead-lettered message gets an error reply (best effort, at most once). */
+  onFailure: "none" | "error_reply";
 }
 
 /** `backend/lambda`: one Lambda function. */

@@ -74,6 +74,25 @@ export function replyOf(config: ReplyConfig, input: ReplyInput): ReplyPublish | 
   return { exchange, routingKey, content, options };
 }
 
+/** The header naming the failure on an error reply. */
+export const ERROR_TYPE_HEADER = "x-agent-error-type";
+
+/**
+ * The error reply for a message that was dead-lettered (`on_failure: "error_reply"`):
+ * `{"error": {"type", "message", "attempts"}}` (JSON) with `x-agent-error-type`, on the reply's route.
+ */
+export function errorReplyOf(
+  config: ReplyConfig,
+  input: Omit<ReplyInput, "response">,
+  failure: { errorType: string; message: string; attempts: number },
+): ReplyPublish | undefined {
+  if (config.onFailure !== "error_reply") return undefined;
+  const { errorType, message, attempts } = failure;
+  const body = Buffer.from(JSON.stringify({ error: { type: errorType, message, attempts } }), "utf8");
+  const response = { body, contentType: "application/json", headers: { [ERROR_TYPE_HEADER]: errorType } };
+  return replyOf({ ...config, contentType: undefined }, { ...input, response });
+}
+
 /** The first 32 hex digits of sha256(exchange ‖ routing key ‖ correlation id ‖ body). */
 export function derivedMessageId(origin: Origin, correlationId: string | undefined, body: Buffer): string {
   return createHash("sha256")

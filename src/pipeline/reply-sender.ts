@@ -1,5 +1,7 @@
 import { replyCode } from "../amqp/amqp-reply.js";
-import type { ReplyPublish } from "../copies/reply-message.js";
+import type { Failure } from "../backends/backend.js";
+import type { ReplyConfig } from "../config/types.js";
+import { errorReplyOf, type ReplyPublish } from "../copies/reply-message.js";
 import { toError } from "../errors.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
@@ -15,6 +17,8 @@ export type ReplyPublisher = (reply: ReplyPublish) => Promise<"confirmed" | "unr
 
 export interface ReplySenderOptions {
   publish: ReplyPublisher;
+  /** `reply` (its `on_failure`); error replies are off without it. */
+  reply?: ReplyConfig | undefined;
   breaker: Pick<
     CircuitBreaker,
     "state" | "openReason" | "admits" | "startProbe" | "probeDueAt" | "recordSuccess" | "recordSystemic"
@@ -66,6 +70,31 @@ export class ReplySender {
   abandon(): void {
     this.abandoned = true;
     this.wake();
+  }
+
+  /**
+   * `on_failure: "error_reply"`: the error reply of a message that was dead-lettered, published
+   * once, best effort (its message is acked whatever becomes of it).
+   */
+  async errorReply(held: HeldMessage, failure: Failure, attempts: number): Promise<void> {
+    const { reply } = this.options;
+    const input = {
+      message: held.message,
+      origin: held.origin,
+      trace: held.trace?.copyHeaders(held.traceIndex),
+    };
+    const errorReply = reply && errorReplyOf(reply, input, { ...failure, attempts });
+    if (!errorReply) return;
+    try {
+      const result = await this.options.publish(errorReply);
+      if (result === "confirmed") this.options.metrics.replies.published.inc();
+      else this.options.metrics.replies.failure("unroutable").inc();
+    } catch (thrown) {
+      const code = replyCode(thrown);
+      this.options.metrics.replies
+        .failure(code === 404 ? "exchange_not_found" : code === undefined ? "error" : "refused")
+        .inc();
+    }
   }
 
   /** Publishes `held.reply` (first after `delayMs`) until it settles; returns the step that settles it. */

@@ -151,6 +151,7 @@ export class Settler {
       return this.fallBack(held, "unroutable", failure);
     }
     if (step.do === "dead_letter") metrics.deadLettered.inc();
+    if (step.do === "dead_letter") void this.options.replies?.errorReply(held, why, attempts);
     else if (step.do === "set_aside") metrics.setAside.inc();
     else metrics.delayed.inc();
     throttle.warn(

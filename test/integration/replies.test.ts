@@ -233,4 +233,32 @@ describe("replies: the function's result published, the input acked after the co
     assert.equal(invocationsById(names.queue).get(7), 2, "the tenth invoked again, alone");
     assert.equal(await suite.broker.ready(names.queue), 0);
   });
+
+  it("on_failure error_reply: a dead-lettered request gets an error reply, the others their answers", async () => {
+    const names = suite.names("error-reply");
+    const replyQueue = uniqueName("error-reply-r");
+    suite.track(replyQueue);
+    await suite.broker.declare(names.exchange, names.queue, "#", true);
+    await suite.broker.channel.assertQueue(replyQueue, { durable: true });
+    const collector = await ReplyCollector.on(replyQueue);
+    const agent = AgentProcess.start(
+      replyAgent(names, { mode: "reply_to", on_failure: "error_reply" }, { lambda: { max_retries: 0 } }),
+    );
+    await agent.ready();
+    await suite.broker.publish(names.exchange, "rpc.call", [{ id: 1 }, { id: 2, fail: "always" }], {
+      replyTo: replyQueue,
+    });
+    await waitFor("2 replies", () => collector.replies.length >= 2, 30_000);
+    assert.equal(await agent.stop(), 0);
+    await collector.close();
+    const error = collector.replies.find((reply) => reply.properties.headers?.["x-agent-error-type"]);
+    assert.ok(error, "an error reply");
+    // The function reported it in batchItemFailures (processRecords): the agent's failure says so.
+    assert.equal(error.properties.headers?.["x-agent-error-type"], "BatchItemFailure");
+    assert.match(JSON.parse(String(error.content)).error.message, /reported message \d+ as failed/);
+    const answer = collector.replies.find((reply) => !reply.properties.headers?.["x-agent-error-type"]);
+    assert.deepEqual(JSON.parse(String(answer?.content)), { id: 1, answer: 2 });
+    assert.equal(await suite.broker.ready(`${names.queue}.dlq`), 1, "the request is dead-lettered as before");
+    assert.equal(await suite.broker.ready(names.queue), 0);
+  });
 });

@@ -31,12 +31,16 @@ describe("validate prints the reply route", () => {
         content_type: "text/plain",
         headers: { a: "b" },
         expiration: "30s",
+        on_failure: "error_reply",
       },
     });
     assert.match(
       text,
       /reply +exchange results --"done\.\{\{routing_key\}\}"--> its bindings \(never declared/,
     );
-    assert.match(text, /persistent no, content type text\/plain, headers \{"a":"b"\}, expiration 30000ms;/);
+    assert.match(
+      text,
+      /persistent no, content type text\/plain, headers \{"a":"b"\}, expiration 30000ms, an error reply when dead-lettered \(best effort\);/,
+    );
   });
 });

@@ -19,6 +19,7 @@ describe("async/amqp.reply", () => {
       headers: {},
       backend: 0,
       expirationMs: undefined,
+      onFailure: "none",
     });
   });
 
@@ -73,6 +74,7 @@ describe("async/amqp.reply", () => {
       /reply\.backend: names backend 1, but the agent has 1/,
     ],
     ["an unknown key", { mode: "reply_to", queue: "q" }, /reply/],
+    ["an unknown on_failure", { mode: "reply_to", on_failure: "dead_letter" }, /on_failure/],
   ];
   for (const [name, reply, expected] of rejects) {
     it(`rejects ${name}`, () => assert.throws(() => agentConfig({ amqp: { reply } }), expected));

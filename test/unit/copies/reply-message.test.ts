@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import type { ReplyConfig } from "../../../src/config/types.js";
-import { derivedMessageId, renderRoutingKey, replyOf } from "../../../src/copies/reply-message.js";
+import {
+  derivedMessageId,
+  errorReplyOf,
+  renderRoutingKey,
+  replyOf,
+} from "../../../src/copies/reply-message.js";
 import { fakeMessage } from "../amqp-fixtures.js";
 
 const base: ReplyConfig = {
@@ -15,6 +20,7 @@ const base: ReplyConfig = {
   headers: {},
   backend: 0,
   expirationMs: undefined,
+  onFailure: "none",
 };
 const origin = { exchange: "orders", routingKey: "order.created" };
 const response = { body: Buffer.from('{"ok":true}'), contentType: "application/json" };
@@ -138,5 +144,23 @@ describe("replyOf: the reply a message gets", () => {
     ] as const;
     const message = fakeMessage({ headers: { a: "x", b: 7, c: true, d: Buffer.from("y"), e: { no: 1 } } });
     assert.equal(renderRoutingKey(parts, message, origin), "x7truey");
+  });
+
+  it("on_failure error_reply: the failure as JSON on the reply's route; none unless asked", () => {
+    const message = fakeMessage({ properties: { replyTo: "replies", correlationId: "c-1" } });
+    const failure = { errorType: "Error", message: "boom", attempts: 3 };
+    assert.equal(errorReplyOf(base, { message, origin }, failure), undefined);
+    const reply = errorReplyOf(
+      { ...base, onFailure: "error_reply", contentType: "text/plain" },
+      { message, origin },
+      failure,
+    );
+    assert.equal(reply?.routingKey, "replies");
+    assert.deepEqual(JSON.parse(String(reply?.content)), {
+      error: { type: "Error", message: "boom", attempts: 3 },
+    });
+    assert.equal(reply?.options.contentType, "application/json");
+    assert.equal(reply?.options.correlationId, "c-1");
+    assert.equal(reply?.options.headers?.["x-agent-error-type"], "Error");
   });
 });
