@@ -149,7 +149,7 @@ export function pipelineStatus(parts: PipelineParts) {
     inFlight: scheduler.inFlight,
     held: scheduler.heldCount,
     phases: scheduler.phaseCounts(),
-    heldReplies: parts.replies?.held ?? 0,
+    ...(parts.replies ? { heldReplies: parts.replies.held } : {}),
     circuit: breaker.state,
     concurrencyLimit: limit.limit,
   };

@@ -21,7 +21,7 @@ export interface AgentStatus {
   publisher: string;
   /** Held messages by phase. */
   phases: { waiting: number; running: number; settling: number };
-  /** Settling messages whose reply waits for a publish or its confirm (`reply`); kept, not invoked again. */
+  /** Settling messages whose reply waits for a publish or its confirm; only with `reply`. */
   heldReplies?: number;
   backlog: number | undefined;
   circuit: "closed" | "open" | "half_open";

@@ -59,7 +59,7 @@ export function startSummary(
           inFlight: status.inFlight,
           held: status.held,
           phases: status.phases,
-          heldReplies: status.heldReplies ?? 0,
+          ...(status.heldReplies === undefined ? {} : { heldReplies: status.heldReplies }),
           hold: status.hold,
           publisher: status.publisher,
           received,

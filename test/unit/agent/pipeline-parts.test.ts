@@ -298,7 +298,6 @@ describe("buildPipeline: the parts wired together", () => {
       inFlight: 2,
       held: 2,
       phases: { waiting: 0, running: 2, settling: 0 },
-      heldReplies: 0,
       circuit: "closed",
       concurrencyLimit: 5,
     });
