@@ -47,6 +47,7 @@ function describeAgent(agent: AgentConfig): string {
           `  backends    ${delivery.sequential ? "in order, stopping at the first failure (proxy.sequential)" : "in parallel"}; a message succeeds when every backend that wants it succeeded; a retry calls only those that failed`,
         ]
       : []),
+    ...describeReply(agent),
     `  on failure  ${delivery.maxRetries} retries${retries ? `, then retry queues ${retries}` : ""}, then ${amqp.autoAck && amqp.failurePolicy !== "dead_letter" ? "nothing (auto_ack: the broker already dropped it)" : failure}`,
     `  breaker     ${breaker.enabled ? `opens after ${breaker.failureThreshold} platform failures in a row or function errors on ${breaker.functionErrorRatio * 100}% of ${breaker.functionErrorMinMessages}+ messages in ${ms(breaker.windowMs)}; probes every ${ms(breaker.probeIntervalMs)} up to ${ms(breaker.maxProbeIntervalMs)}` : "off"}`,
     `  reconnect   ${connection.backoffStrategy}, max_retries ${Number.isFinite(connection.maxRetries) ? connection.maxRetries : "unlimited"} (rounds over ${amqp.urls.length} node(s)), health every ${ms(connection.healthIntervalMs)}`,
@@ -87,6 +88,28 @@ function describeLargePayload(large: LambdaSettings["largePayload"]): string[] {
   const cleanup =
     large.cleanup === "after_ack" ? "deleted once settled" : "left to the bucket's lifecycle rule";
   return [`  large body  ${which} to s3://${large.bucket}/${large.keyPrefix}… (${cleanup})`];
+}
+
+/** Where the function's result goes (`reply`), if anywhere. */
+function describeReply(agent: AgentConfig): string[] {
+  const { reply } = agent.amqp;
+  if (!reply) return [];
+  const route =
+    reply.mode === "reply_to"
+      ? `default exchange "" --<each message's reply_to>--> the requester (none without reply_to; direct reply-to without mandatory; a return drops the reply)`
+      : `exchange ${reply.exchange} --"${reply.routingKeyTemplate}"--> its bindings (never declared by the agent; a missing exchange or a return holds the message and retries)`;
+  const properties = [
+    `persistent ${reply.persistent ? "yes" : "no"}`,
+    `content type ${reply.contentType ?? "the backend's"}`,
+    ...(Object.keys(reply.headers).length > 0 ? [`headers ${JSON.stringify(reply.headers)}`] : []),
+    ...(reply.expirationMs !== undefined ? [`expiration ${reply.expirationMs}ms`] : []),
+    ...(agent.backends.length > 1 ? [`from backend ${reply.backend}`] : []),
+    ...(reply.onFailure === "error_reply" ? ["an error reply when dead-lettered (best effort)"] : []),
+  ];
+  return [
+    `  reply       ${route}`,
+    `              ${properties.join(", ")}; the message is acked after the broker confirms its reply`,
+  ];
 }
 
 function describeOrderKey(agent: AgentConfig): string {

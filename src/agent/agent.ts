@@ -40,6 +40,7 @@ export class Agent implements ObservedAgent {
   private stateReason: string | undefined = "not started";
   private readonly connection: BrokerConnection;
   private readonly publisher: Publisher;
+  private readonly replyPublisher: Publisher | undefined; // `reply`: the replies' own connection
   private readonly parts: PipelineParts;
   private readonly control: ConsumerControl;
   private readonly health: HealthWatch;
@@ -75,6 +76,8 @@ export class Agent implements ObservedAgent {
       throttle: this.throttle,
       publish: (exchange, routingKey, content, options) =>
         this.publisher.publish(exchange, routingKey, content, options),
+      publishReply: (r) =>
+        (this.replyPublisher as Publisher).publish(r.exchange, r.routingKey, r.content, r.options),
       onCircuit: (transition) => this.onCircuit(transition),
       onHeldChange: (held) => this.control.heldChanged(held),
       onProbeStarved: () => this.control.probeStarved(),
@@ -88,6 +91,7 @@ export class Agent implements ObservedAgent {
       this.onMessage(message, session),
     );
     this.publisher = new Publisher(config, tls, log);
+    this.replyPublisher = config.amqp.reply && new Publisher(config, tls, log, undefined, "replies");
     this.health = new HealthWatch({
       config,
       scheduler,
@@ -135,9 +139,7 @@ export class Agent implements ObservedAgent {
   }
 
   /** Order-key lanes waiting and the oldest wait, for metrics and the summary. */
-  waits(): { lanes: number; oldestWaitMs: number } {
-    return pipelineWaits(this.parts);
-  }
+  waits = (): { lanes: number; oldestWaitMs: number } => pipelineWaits(this.parts);
 
   start(): void {
     if (this.state !== "idle") throw new Error(`agent ${this.name} cannot start from state ${this.state}`);
@@ -162,7 +164,7 @@ export class Agent implements ObservedAgent {
     if (!drained)
       logDrainTimeout(this.config, this.parts.scheduler.drainTimedOut(), drainTimeoutMs, this.log);
     await this.connection.close();
-    await this.publisher.close();
+    await Promise.all([this.publisher.close(), this.replyPublisher?.close()]);
     await this.parts.backend.close();
     this.metrics.node(undefined);
     this.setState("closed", "stopped");
@@ -197,6 +199,7 @@ export class Agent implements ObservedAgent {
     }
     this.node = { address: info.node, index: info.nodeIndex };
     this.publisher.follow(info.nodeIndex);
+    this.replyPublisher?.follow(info.nodeIndex);
     this.metrics.node(info.node);
     if (info.failover) this.metrics.failovers.inc();
     this.notConsumingSince = undefined;

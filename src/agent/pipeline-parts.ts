@@ -12,8 +12,9 @@ import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import { runBatch } from "../pipeline/batch-run.js";
+import { type ReplyPublisher, ReplySender } from "../pipeline/reply-sender.js";
 import { Scheduler } from "../pipeline/scheduler.js";
-import { type CopyPublisher, Settler } from "../pipeline/settler.js";
+import { type CopyPublisher, Settler, type SettlerOptions } from "../pipeline/settler.js";
 import { CircuitBreaker, type CircuitTransition } from "../policy/circuit-breaker.js";
 import { ConcurrencyLimit } from "../policy/concurrency-limit.js";
 import { policyOf } from "../policy/decide.js";
@@ -30,6 +31,8 @@ export interface PipelineParts {
   limit: ConcurrencyLimit;
   intake: Intake;
   scheduler: Scheduler;
+  /** Publishes replies; `undefined` without `reply`. */
+  replies?: ReplySender | undefined;
 }
 
 export interface PipelineWiring {
@@ -39,6 +42,8 @@ export interface PipelineWiring {
   throttle: LogThrottle;
   /** Publishes copies through the agent's publishing connection. */
   publish: CopyPublisher;
+  /** Publishes replies on a channel of their own (`reply` configured). */
+  publishReply?: ReplyPublisher;
   onCircuit(transition: CircuitTransition): void;
   onHeldChange(held: number): void;
   onProbeStarved(): void;
@@ -76,6 +81,7 @@ export function backendOf(
       sockets: consumer.workers,
       onOrphan,
       env,
+      replies: amqp.reply !== undefined,
       envelope: eventEnvelope({
         queue: amqp.queue,
         vhost: vhostOf(amqp.urls[0] as string),
@@ -85,7 +91,7 @@ export function backendOf(
   });
   const [only] = members;
   if (members.length === 1 && only) return only;
-  return createFanOut(members, { sequential: delivery.sequential });
+  return createFanOut(members, { sequential: delivery.sequential, replyBackend: amqp.reply?.backend });
 }
 
 /** Each backend's filter, in order (`undefined`: it wants every message). */
@@ -101,7 +107,11 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
   const { config, metrics, log, throttle } = wiring;
   const { consumer, amqp } = config;
   const backend = wiring.backend ?? backendOf(config);
-  const breaker = new CircuitBreaker(amqp.circuitBreaker, undefined, wiring.onCircuit);
+  let replies: ReplySender | undefined;
+  const breaker = new CircuitBreaker(amqp.circuitBreaker, undefined, (transition) => {
+    wiring.onCircuit(transition);
+    replies?.wake();
+  });
   const limit = new ConcurrencyLimit(consumer.workers);
   const intake = new Intake({
     config,
@@ -115,6 +125,12 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
   const traced = { tracing: wiring.tracing ?? TRACING_OFF, destination: amqp.queue };
   const policy = policyOf(amqp, backend.maxRetries, retryDelayMs);
   let scheduler: Scheduler | undefined;
+  const decide: SettlerOptions["decide"] = (held, happening) =>
+    (scheduler as Scheduler).decide(held, happening);
+  if (amqp.reply && wiring.publishReply) {
+    const { publishReply: publish } = wiring;
+    replies = new ReplySender({ publish, reply: amqp.reply, breaker, metrics, log, throttle, decide });
+  }
   const settler = new Settler({
     config,
     backendLabel: backend.label,
@@ -122,7 +138,8 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
     log,
     throttle,
     publish: wiring.publish,
-    decide: (held, happening) => (scheduler as Scheduler).decide(held, happening),
+    decide,
+    replies,
   });
   scheduler = new Scheduler({
     backend,
@@ -137,8 +154,10 @@ export function buildPipeline(wiring: PipelineWiring): PipelineParts {
     log,
     onHeldChange: wiring.onHeldChange,
     onProbeStarved: wiring.onProbeStarved,
+    reply: replies && amqp.reply,
+    replies,
   });
-  return { backend, breaker, limit, intake, scheduler };
+  return { backend, breaker, limit, intake, scheduler, replies };
 }
 
 /** What the pipeline shows in an agent's status. */
@@ -148,6 +167,7 @@ export function pipelineStatus(parts: PipelineParts) {
     inFlight: scheduler.inFlight,
     held: scheduler.heldCount,
     phases: scheduler.phaseCounts(),
+    ...(parts.replies ? { heldReplies: parts.replies.held } : {}),
     circuit: breaker.state,
     concurrencyLimit: limit.limit,
   };

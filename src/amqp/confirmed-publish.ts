@@ -10,7 +10,7 @@ const returnWatchers = new WeakMap<ConfirmChannel, Map<string, () => void>>();
 let nextId = 0;
 
 /**
- * Publishes with `mandatory` and waits (at most `timeoutMs`) for the broker's confirm. Resolves
+ * Publishes with `mandatory` (unless `options.mandatory` is false) and waits (at most `timeoutMs`) for the broker's confirm. Resolves
  * `"unroutable"` when the broker returned the message (no queue is bound for it), `"confirmed"` when
  * it was routed; rejects on a nack, a closed channel or the timeout. While `paused()` says so (the
  * broker blocked the connection: a resource alarm), the timeout does not run out.
@@ -37,7 +37,11 @@ export async function publishConfirmed(
         exchange,
         routingKey,
         content,
-        { ...options, mandatory: true, headers: { ...options.headers, [PUBLISH_ID_HEADER]: id } },
+        {
+          ...options,
+          mandatory: options.mandatory ?? true,
+          headers: { ...options.headers, [PUBLISH_ID_HEADER]: id },
+        },
         (error) => (error ? reject(toError(error)) : resolve()),
       );
     });

@@ -44,10 +44,10 @@ export function socketOptions(
   config: AgentConfig,
   url: string,
   tls: TlsMaterial,
-  role: "consumer" | "publisher" = "consumer",
+  role: "consumer" | "publisher" | "replies" = "consumer",
 ): Record<string, unknown> {
-  // The consuming connection keeps the name it always had; the publishing one is told apart.
-  const client = role === "consumer" ? "amqp-lambda-agent" : "amqp-lambda-agent-publisher";
+  // The consuming connection keeps the name it always had; the publishing ones are told apart.
+  const client = role === "consumer" ? "amqp-lambda-agent" : `amqp-lambda-agent-${role}`;
   const options: Record<string, unknown> = {
     clientProperties: { connection_name: `${client}:${config.name}:${process.pid}` },
     timeout: 10_000,

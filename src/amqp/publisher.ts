@@ -13,6 +13,9 @@ export interface PublisherEvents {
   state: [PublisherState, { reason?: string; node?: string }];
 }
 
+/** Why the broker closed a channel (its AMQP reply code on `code`). */
+const closedBy = new WeakMap<ConfirmChannel, Error>();
+
 /** How long a publish may wait for a connection, or for a confirm, while the broker is not blocking it. */
 const WAIT_MS = 30_000;
 
@@ -36,6 +39,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     private readonly tls: TlsMaterial,
     private readonly log: Logger,
     private readonly connect: typeof amqplib.connect = amqplib.connect,
+    /** `replies`: the replies' own connection (a 404 closes only its channel), named apart. */
+    private readonly role: "publisher" | "replies" = "publisher",
   ) {
     super();
   }
@@ -66,7 +71,20 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     options: Options.Publish,
   ): Promise<PublishResult> {
     const channel = await this.writable();
-    return publishConfirmed(channel, exchange, routingKey, content, options, WAIT_MS, () => this.blocked);
+    try {
+      return await publishConfirmed(
+        channel,
+        exchange,
+        routingKey,
+        content,
+        options,
+        WAIT_MS,
+        () => this.blocked,
+      );
+    } catch (thrown) {
+      // The broker's reason for closing the channel (404: no such exchange) says more than "channel closed".
+      throw closedBy.get(channel) ?? thrown;
+    }
   }
 
   get blocked(): boolean {
@@ -143,7 +161,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     let model: ChannelModel;
     let channel: ConfirmChannel;
     try {
-      model = await this.connect(url, socketOptions(this.config, url, this.tls, "publisher"));
+      model = await this.connect(url, socketOptions(this.config, url, this.tls, this.role));
     } catch (thrown) {
       this.log.debug({ err: toError(thrown), node }, `publishing connection to ${node} failed`);
       return false;
@@ -161,7 +179,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.log.debug({ err: toError(thrown), node }, "publishing channel failed");
       return false;
     }
-    channel.on("error", () => undefined);
+    channel.on("error", (error: Error) => closedBy.set(channel, error));
     channel.on("close", () => void model.close().catch(() => undefined));
     if (this.closed) {
       await model.close().catch(() => undefined);

@@ -71,8 +71,13 @@ export type FailureScope = "message" | "systemic" | "ambiguous";
 
 /** What a backend answered for a message that succeeded (the replies feature publishes it). */
 export interface BackendResponse {
+  /** The reply's bytes (`undefined`: an empty body). */
   body: Uint8Array | undefined;
   contentType: string | undefined;
+  /** Headers the function asked for on its reply (a `replies` entry's `headers`). */
+  headers?: Record<string, string | number | boolean>;
+  /** The function gave no reply for this message (a batch without a `replies` entry for it). */
+  withoutReply?: boolean;
 }
 
 /** What one call came to for one of its messages. */

@@ -26,8 +26,14 @@ const SCOPE_RANK = { systemic: 0, ambiguous: 1, message: 2 } as const;
  * held and carried on retry copies). One message per call (batches need a single backend). The
  * send's trace goes to every member as it is: each starts its own call (span, headers of its kind).
  */
-export function createFanOut(members: readonly Backend[], options: { sequential: boolean }): Backend {
+export function createFanOut(
+  members: readonly Backend[],
+  options: { sequential: boolean; replyBackend?: number },
+): Backend {
   const label = members.map((m) => m.label).join(" + ");
+  const replyBackend = options.replyBackend ?? 0;
+  /** The reply backend's answer, kept while a retry calls the others. */
+  const replyOf = new WeakMap<OutgoingMessage, MessageOutcome>();
 
   async function sendOne(
     out: OutgoingMessage,
@@ -40,14 +46,13 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
     const calls: CallReport[] = [];
     const failures: Array<{ failure: Failure; scope: "message" | "systemic" | "ambiguous"; index: number }> =
       [];
-    let response: MessageOutcome | undefined;
     const call = async ({ backend, index }: (typeof targets)[number]) => {
       const report = await backend.send([out], extras);
       if (report.call) calls.push({ ...report.call, backend: backend.label });
       const outcome = report.results.get(out.id);
       if (outcome?.kind === "succeeded") {
         done.add(index);
-        response ??= outcome;
+        if (index === replyBackend) replyOf.set(out, outcome);
       } else if (outcome?.kind === "failed") {
         failures.push({ failure: outcome.failure, scope: outcome.scope, index });
       } else {
@@ -67,7 +72,11 @@ export function createFanOut(members: readonly Backend[], options: { sequential:
     }
     if (failures.length === 0) {
       return {
-        outcome: response ?? { kind: "succeeded", response: { body: undefined, contentType: undefined } },
+        outcome: replyOf.get(out) ?? {
+          kind: "succeeded",
+          // The reply backend did not want the message (its filter): nothing to reply with.
+          response: { body: undefined, contentType: undefined, withoutReply: true },
+        },
         calls,
       };
     }

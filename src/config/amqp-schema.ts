@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { replySchema } from "./reply-schema.js";
 import { amqpHosts, count, duration } from "./schema-fields.js";
 
 export const FAILURE_POLICIES = ["dead_letter", "requeue", "reject"] as const;
@@ -68,4 +69,5 @@ export const amqpSchema = z.strictObject({
   consumer_timeout: duration(1000).prefault("30m"),
   circuit_breaker: circuitBreakerSchema.prefault({}),
   tls: tlsSchema.optional(),
+  reply: replySchema.optional(),
 });

@@ -3,6 +3,7 @@ import { checkAgentRules } from "./agent-rules.js";
 import { durationLabel } from "./duration-label.js";
 import { parseOrderKey } from "./order-key-syntax.js";
 import { resolveBackends } from "./resolve-backends.js";
+import { resolveReply } from "./resolve-reply.js";
 import type { RawAgent } from "./schema.js";
 import type { AgentConfig, Binding } from "./types.js";
 
@@ -107,6 +108,7 @@ export function resolveAgent(
         serverName: amqp.tls.server_name,
         rejectUnauthorized: amqp.tls.reject_unauthorized,
       },
+      reply: resolveReply(amqp.reply, `${amqpAt}.reply`, backends.length),
     },
   };
   checkAgentRules(config, raw, { at, amqpAt });

@@ -76,6 +76,29 @@ export interface LargePayloadSettings {
   kmsKeyId: string | undefined;
 }
 
+/** A piece of the reply's routing key template: literal text, the input's routing key, or a header. */
+export type RoutingKeyPart = { text: string } | { from: "routing_key" } | { from: "header"; name: string };
+
+/** `async/amqp.reply`: where the function's result is published. */
+export interface ReplyConfig {
+  /** `reply_to`: to the default exchange, to each message's `reply_to`; `exchange`: to `exchange`. */
+  mode: "reply_to" | "exchange";
+  /** The results exchange (never declared by the agent); `""` in `reply_to` mode. */
+  exchange: string;
+  routingKey: RoutingKeyPart[];
+  routingKeyTemplate: string;
+  persistent: boolean;
+  /** `undefined`: the backend's response content type. */
+  contentType: string | undefined;
+  headers: Record<string, string | number | boolean>;
+  /** With several backends: whose response is the reply (index). */
+  backend: number;
+  /** Per-message TTL of a reply (`expiration`). */
+  expirationMs: number | undefined;
+  /** `error_reply`: a dead-lettered message gets an error reply (best effort, at most once). */
+  onFailure: "none" | "error_reply";
+}
+
 /** `backend/lambda`: one Lambda function. */
 export interface LambdaSettings {
   functionName: string;
@@ -167,6 +190,8 @@ export interface AgentConfig {
     consumerTimeoutMs: number;
     circuitBreaker: CircuitBreakerConfig;
     tls: TlsConfig | undefined;
+    /** Publish the function's result (`undefined`: no replies). */
+    reply: ReplyConfig | undefined;
   };
 }
 

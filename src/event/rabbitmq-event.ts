@@ -84,6 +84,19 @@ export interface RabbitMQBatchItemFailure {
  */
 export interface RabbitMQBatchResponse {
   batchItemFailures: RabbitMQBatchItemFailure[];
+  /**
+   * With the agent's `reply` set: the reply to publish for a message (by `deliveryTag`); a message
+   * without an entry gets no reply. `body` is sent as `JSON.stringify(body)` (`null`: an empty body).
+   */
+  replies?: RabbitMQReplyEntry[];
+}
+
+/** One message's reply in a {@link RabbitMQBatchResponse}. */
+export interface RabbitMQReplyEntry {
+  itemIdentifier: string;
+  body: unknown;
+  /** Headers for the reply message (string, number or boolean values). */
+  headers?: Record<string, string | number | boolean>;
 }
 
 /** A Lambda handler for agent events. */

@@ -17,6 +17,7 @@ export type {
   RabbitMQHandler,
   RabbitMQHeaderValue,
   RabbitMQMessage,
+  RabbitMQReplyEntry,
 } from "../event/rabbitmq-event.js";
 export { toError } from "../shared/to-error.js";
 export {
@@ -50,6 +51,7 @@ export {
   type RabbitMQPartialBatchHandlerResult,
   rabbitMQPartialBatchFailure,
 } from "./rabbitmq-partial-batch-failure.js";
+export { isRabbitMQReply, type RabbitMQReply, reply } from "./reply.js";
 export { resolveLargePayloads } from "./resolve-large-payloads.js";
 export type { LargePayloadOption, S3ObjectReader } from "./s3-object-reader.js";
 export {

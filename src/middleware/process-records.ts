@@ -8,6 +8,7 @@ import { toError } from "../shared/to-error.js";
 import { type RabbitMQFailureLoggingOptions, toBatchResponse } from "./batch-response.js";
 import { recordsOf } from "./parse-event.js";
 import type { ParsedRabbitMQEvent, RabbitMQRecord } from "./parsed-event-types.js";
+import { replyEntries } from "./reply.js";
 
 /** Processes one record; throwing (or rejecting) with any value marks that record as failed. */
 export type RabbitMQRecordFunction<
@@ -26,7 +27,8 @@ export interface ProcessRecordsOptions extends RabbitMQFailureLoggingOptions {
 
 /**
  * Runs `fn` for each record of the event (parsing the event first if {@link rabbitMQParser} has
- * not) and returns the batch response listing the `deliveryTag` of every record that failed:
+ * not) and returns the batch response listing the `deliveryTag` of every record that failed, and
+ * (`replies`) the reply of every record whose `fn` returned {@link reply}. A record failed when
  * `fn` threw or rejected (non-Error values are converted with {@link toError}), or the record has
  * a `parseError` (then `fn` is not called for it). Waits for all records before returning.
  *
@@ -53,6 +55,7 @@ export async function processRecords<
   }
   const records = recordsOf<TBody, TMessage>(event);
   const failures: (Error | undefined)[] = records.map(() => undefined);
+  const values: unknown[] = records.map(() => undefined);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < records.length) {
@@ -60,12 +63,24 @@ export async function processRecords<
       const record = records[index];
       if (record === undefined || record.parseError !== undefined) continue;
       try {
-        await fn(record, index);
+        values[index] = await fn(record, index);
       } catch (error) {
         failures[index] = toError(error);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, records.length) }, worker));
-  return toBatchResponse(records, failures, options);
+  const response = toBatchResponse(records, failures, options);
+  return withReplies(response, records, values);
+}
+
+/** Adds `replies` for the records whose handler returned `reply(...)` (none: the response is unchanged). */
+export function withReplies(
+  response: RabbitMQBatchResponse,
+  records: Parameters<typeof replyEntries>[0],
+  values: readonly unknown[],
+): RabbitMQBatchResponse {
+  const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+  const replies = [...(response.replies ?? []), ...replyEntries(records, values, failed)];
+  return replies.length > 0 ? { ...response, replies } : response;
 }

@@ -7,6 +7,7 @@ import type {
 import { failureOf, type RabbitMQFailureLoggingOptions, toBatchResponse } from "./batch-response.js";
 import { parseRabbitMQEvent } from "./parse-event.js";
 import type { ParsedRabbitMQEvent } from "./parsed-event-types.js";
+import { withReplies } from "./process-records.js";
 
 /** What a handler wrapped with {@link rabbitMQPartialBatchFailure} may return. */
 export type RabbitMQPartialBatchHandlerResult =
@@ -34,8 +35,9 @@ const isBatchResponse = (value: unknown): value is RabbitMQBatchResponse => {
  * Middy middleware turning per-record outcomes into a batch response keyed by `deliveryTag`,
  * like `@middy/sqs-partial-batch-failure`. Its `before` parses the event if {@link rabbitMQParser}
  * has not. In `after`, the handler's response may be:
- * - the `Promise.allSettled` array over `event.records`, same length and order: rejected entries fail;
- * - a {@link RabbitMQBatchResponse} (e.g. from {@link processRecords}): kept as is;
+ * - the `Promise.allSettled` array over `event.records`, same length and order: rejected entries fail,
+ *   fulfilled entries whose value is a {@link reply} become `replies` entries;
+ * - a {@link RabbitMQBatchResponse} (e.g. from {@link processRecords}): kept as is, with its `replies`;
  * - `undefined`: every record succeeded.
  *
  * In all cases records with a `parseError` are reported as failed too. Any other response, or an
@@ -72,9 +74,12 @@ export function rabbitMQPartialBatchFailure<
               `got an array of ${response.length} ${response.every(isSettled) ? "results" : "non-settled values"}`,
           );
         }
-        request.response = toBatchResponse(records, response.map(failureOf), options);
+        const batch = toBatchResponse(records, response.map(failureOf), options);
+        const values = response.map((result) => (result.status === "fulfilled" ? result.value : undefined));
+        request.response = withReplies(batch, records, values);
       } else if (isBatchResponse(response)) {
-        request.response = toBatchResponse(records, [], options, response.batchItemFailures);
+        const batch = toBatchResponse(records, [], options, response.batchItemFailures);
+        request.response = response.replies ? { ...batch, replies: response.replies } : batch;
       } else {
         throw new TypeError(
           "handler must return Promise.allSettled results, a { batchItemFailures } response or nothing",

@@ -21,6 +21,8 @@ export interface AgentStatus {
   publisher: string;
   /** Held messages by phase. */
   phases: { waiting: number; running: number; settling: number };
+  /** Settling messages whose reply waits for a publish or its confirm; only with `reply`. */
+  heldReplies?: number;
   backlog: number | undefined;
   circuit: "closed" | "open" | "half_open";
   /** The node connected to (`host:port`), and whether it is the first of the list. */

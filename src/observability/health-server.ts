@@ -85,6 +85,7 @@ function sendReadiness(source: HealthSource, send: Send): void {
       circuit: s.circuit,
       held: s.held,
       phases: s.phases,
+      ...(s.heldReplies === undefined ? {} : { heldReplies: s.heldReplies }),
       hold: s.hold,
       publisher: s.publisher,
       ...(ready ? {} : { reason: s.reason ?? s.state }),

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { type InvocationResult, RESULTS } from "./invocation-results.js";
+import { replyMetricFamilies, replyMetricsOf } from "./reply-metrics.js";
 import { traceContextDroppedCounter, traceContextDroppedOf } from "./trace-metrics.js";
 
 export { type InvocationResult, invocationResult } from "./invocation-results.js";
@@ -47,6 +48,7 @@ export class Metrics {
   readonly lastSuccess: Gauge<Labels>;
   readonly largePayloadOrphans: Counter<Labels>;
   readonly traceContextDropped = traceContextDroppedCounter(this.registry);
+  readonly replyFamilies = replyMetricFamilies(this.registry);
 
   constructor() {
     const registers = [this.registry];
@@ -211,6 +213,7 @@ export class Metrics {
       lastSuccess: bind(this.lastSuccess),
       largePayloadOrphans: bind(this.largePayloadOrphans),
       traceContextDropped: traceContextDroppedOf(this.traceContextDropped, agent),
+      replies: replyMetricsOf(this.replyFamilies, agent),
       /** A backend call's outcome; `backend` one of the labels given (else the first). */
       invocation: (result: InvocationResult, backend?: string) =>
         ((backend === undefined ? undefined : results.get(backend)) ?? first)[result] as ReturnType<

@@ -49,6 +49,8 @@ export function startSummary(
       if (status.ordered && waits.lanes > 0)
         notes.push(`${waits.lanes} key(s) waiting, oldest ${(waits.oldestWaitMs / 1000).toFixed(1)}s`);
       if ((filtered ?? 0) > 0) notes.push(`${filtered} filtered`);
+      if ((status.heldReplies ?? 0) > 0)
+        notes.push(`${status.heldReplies} held replies (waiting for a publish)`);
       loggers.get(name)?.info(
         {
           summary: true,
@@ -57,6 +59,7 @@ export function startSummary(
           inFlight: status.inFlight,
           held: status.held,
           phases: status.phases,
+          ...(status.heldReplies === undefined ? {} : { heldReplies: status.heldReplies }),
           hold: status.hold,
           publisher: status.publisher,
           received,

@@ -1,4 +1,6 @@
 import type { Backend, Failure } from "../backends/backend.js";
+import type { ReplyConfig } from "../config/types.js";
+import { replyOf } from "../copies/reply-message.js";
 import { toError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
@@ -29,6 +31,8 @@ export interface FatesOptions {
   draining(): boolean;
   /** A message is no longer held (its settlement ended). */
   onDone(): void;
+  /** `reply` of the agent: a message that succeeded gets its reply before its ack. */
+  reply?: ReplyConfig | undefined;
 }
 
 /**
@@ -40,6 +44,12 @@ export class Fates {
 
   /** The decision for one message, carried out: a retry waits here, anything else is settled. */
   apply(held: HeldMessage, happening: Happening, context?: CallContext): Decision {
+    const { reply } = this.options;
+    if (reply && happening.kind === "succeeded" && happening.response) {
+      const { message, origin } = held;
+      const trace = held.trace?.copyHeaders(held.traceIndex);
+      held.reply = replyOf(reply, { message, origin, response: happening.response, trace });
+    }
     const decision = this.decide(held, happening, context);
     if (decision.charge === "attempt") held.attempts += 1;
     else if (decision.charge === "setback") held.setbacks += 1;
@@ -68,6 +78,8 @@ export class Fates {
         ordered: held.lane !== undefined,
         draining: this.options.draining(),
         channelAlive: held.session.alive,
+        replyDue: held.reply !== undefined,
+        replyFailures: held.replyFailures,
       },
       this.options.policy,
     );

@@ -1,6 +1,7 @@
 import type { ConsumeMessage } from "amqplib";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
 import type { Origin, OutgoingMessage } from "../backends/backend.js";
+import type { ReplyPublish } from "../copies/reply-message.js";
 import type { RetryState } from "../copies/retry-route.js";
 import type { InvocationTrace } from "../tracing/index.js";
 
@@ -54,6 +55,9 @@ export class HeldMessage implements OutgoingMessage {
   /** Its last invocation's trace, and its index there: the trace its copies and log lines are in. */
   trace: InvocationTrace | undefined;
   traceIndex = 0;
+  /** Its reply, once it succeeded (kept until the broker confirms it), and the publishes that failed. */
+  reply: ReplyPublish | undefined;
+  replyFailures = 0;
   private current: Phase = "waiting";
 
   constructor(

@@ -1,4 +1,5 @@
 import type { Backend } from "../backends/backend.js";
+import type { ReplyConfig } from "../config/types.js";
 import { toError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
@@ -11,6 +12,7 @@ import { type CallContext, Fates } from "./fates.js";
 import type { HeldMessage } from "./held-message.js";
 import { HeldMessages, type PhaseCounts } from "./held-messages.js";
 import { IdleSignal } from "./idle-signal.js";
+import type { ReplySender } from "./reply-sender.js";
 import type { Settler } from "./settler.js";
 
 export interface SchedulerOptions {
@@ -29,6 +31,9 @@ export interface SchedulerOptions {
   /** A circuit-breaker probe is due and no message is held to probe with. */
   onProbeStarved(): void;
   now?: () => number;
+  /** `reply`, and its publisher (the breaker's probe while replies fail). */
+  reply?: ReplyConfig | undefined;
+  replies?: ReplySender | undefined;
 }
 
 /**
@@ -77,17 +82,13 @@ export class Scheduler {
     return this.held.inFlight;
   }
 
-  phaseCounts(): PhaseCounts {
-    return this.held.phaseCounts();
-  }
+  phaseCounts = (): PhaseCounts => this.held.phaseCounts();
 
   get oldestReceivedAt(): number | undefined {
     return this.held.oldestReceivedAt();
   }
 
-  laneWaits(): { lanes: number; oldestWaitMs: number } {
-    return this.held.laneWaits(this.now());
-  }
+  laneWaits = (): { lanes: number; oldestWaitMs: number } => this.held.laneWaits(this.now());
 
   /** A message arrived: it waits for its batch, or (filtered, arriving while stopping) is settled at once. */
   admit(held: HeldMessage, happening?: Happening): void {
@@ -122,6 +123,7 @@ export class Scheduler {
   drainTimedOut(): number {
     const inFlight = this.held.inFlight;
     const waiting = this.fates.applyToWaiting(() => true, { kind: "drain_timeout" });
+    this.options.replies?.abandon();
     clearTimeout(this.timer);
     return waiting + inFlight;
   }
@@ -143,6 +145,8 @@ export class Scheduler {
         return;
       }
       if (gate === "probe") {
+        // Replies failing opened it: the next reply publish is the probe, never an invocation.
+        if (this.options.replies?.wantsProbe) return;
         const probe = this.held.selectProbe(now);
         if (!probe) {
           const next = this.held.nextReadyAt(now);

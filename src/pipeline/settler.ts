@@ -12,6 +12,7 @@ import type { Decision, Happening, Step } from "../policy/decide.js";
 import { delay } from "../shared/delay.js";
 import { type CopyTraceHeaders, traceIdOf } from "../tracing/index.js";
 import type { HeldMessage } from "./held-message.js";
+import type { ReplySender } from "./reply-sender.js";
 
 export interface SettlerOptions {
   config: AgentConfig;
@@ -20,14 +21,15 @@ export interface SettlerOptions {
   metrics: AgentMetrics;
   log: Logger;
   throttle: LogThrottle;
-  /** Publishes a copy through the agent's publishing connection (confirmed, `mandatory`). */
+  /** Publishes copies (dead letter, retry, set-aside). */
   publish: CopyPublisher;
   /** The decision again, for what happened while settling (a copy that could not be published). */
   decide(held: HeldMessage, happening: Happening): Decision;
+  /** Publishes replies (`reply` configured). */
+  replies?: ReplySender | undefined;
 }
 
-type CopyStep = Extract<Step, { do: "dead_letter" | "retry_queue" | "set_aside" }>;
-
+/** Publishes a copy through the agent's publishing connection (confirmed, `mandatory`). */
 export type CopyPublisher = (
   exchange: string,
   routingKey: string,
@@ -35,9 +37,12 @@ export type CopyPublisher = (
   options: Options.Publish,
 ) => Promise<"confirmed" | "unroutable">;
 
+type CopyStep = Extract<Step, { do: "dead_letter" | "retry_queue" | "set_aside" }>;
+
 /** The steps that settle a message with the broker: a settle span each, when they are recorded. */
 const SETTLE_STEPS = new Set<Step["do"]>([
   "ack",
+  "reply",
   "reject",
   "requeue",
   "give_back",
@@ -56,22 +61,16 @@ const UNKNOWN_FAILURE: Failure = {
 
 /**
  * Carries out a decision that ends a message's time in the agent: the channel calls (on the channel
- * that delivered it), the dead-letter and retry copies (published with confirms, then the ack), the
- * waits before a requeue or a give-back, and the counters. The only place a message is settled.
+ * that delivered it), the dead-letter and retry copies and the replies (published with confirms, then
+ * the ack), the waits before a requeue or a give-back, and the counters. The only place a message is settled.
  */
 export class Settler {
   constructor(private readonly options: SettlerOptions) {}
 
   async settle(held: HeldMessage, decision: Decision, failure?: Failure): Promise<void> {
     const { metrics } = this.options;
-    if (decision.ended === "succeeded") {
-      metrics.succeeded.inc();
-      metrics.lastSuccess.set(Date.now() / 1000);
-    } else if (decision.ended === "filtered") {
-      metrics.filtered.inc();
-    } else if (decision.ended === "failed") {
-      metrics.failed.inc();
-    }
+    if (decision.ended) metrics[decision.ended].inc();
+    if (decision.ended === "succeeded") metrics.lastSuccess.set(Date.now() / 1000);
     const settling = SETTLE_STEPS.has(decision.step.do)
       ? held.trace?.startSettle(held.traceIndex, decision.step.do)
       : undefined;
@@ -88,6 +87,11 @@ export class Settler {
     switch (step.do) {
       case "ack":
         return this.count(session.ack(message), metrics.acked);
+      case "reply": {
+        // Kept until its reply is confirmed; then the step that settles it.
+        const next = await this.options.replies?.send(held, step.delayMs);
+        return this.carryOut(held, next ?? { do: "leave_to_broker" }, failure);
+      }
       case "nothing":
       case "keep":
       case "retry":
@@ -147,6 +151,7 @@ export class Settler {
       return this.fallBack(held, "unroutable", failure);
     }
     if (step.do === "dead_letter") metrics.deadLettered.inc();
+    if (step.do === "dead_letter") void this.options.replies?.errorReply(held, why, attempts);
     else if (step.do === "set_aside") metrics.setAside.inc();
     else metrics.delayed.inc();
     throttle.warn(

@@ -1,11 +1,11 @@
-import type { Failure, FailureScope } from "../backends/backend.js";
+import type { BackendResponse, Failure, FailureScope } from "../backends/backend.js";
 import type { AgentConfig, FailurePolicy, RetryStep } from "../config/types.js";
 import type { CircuitState } from "./circuit-breaker.js";
 
 /** What happened to a held message, as the decision sees it. */
 export type Happening =
   /** The backend call came to this for the message. */
-  | { kind: "succeeded" }
+  | { kind: "succeeded"; response?: BackendResponse }
   | { kind: "failed"; failure: Failure; scope: FailureScope }
   /** The backend refused the batch as too large. */
   | { kind: "split"; batchSize: number }
@@ -24,7 +24,11 @@ export type Happening =
   /** The drain timed out with it still held. */
   | { kind: "drain_timeout" }
   /** Its dead-letter or retry copy could not be published. */
-  | { kind: "copy_failed"; cause: "channel_closed" | "error" | "unroutable" };
+  | { kind: "copy_failed"; cause: "channel_closed" | "error" | "unroutable" }
+  /** Its reply was confirmed by the broker. */
+  | { kind: "replied" }
+  /** Its reply was not published: an error (nack, timeout, missing exchange, no connection) or a return. */
+  | { kind: "reply_failed"; cause: "error" | "unroutable" };
 
 /** Where the message and the agent stand. */
 export interface Situation {
@@ -45,6 +49,10 @@ export interface Situation {
   draining: boolean;
   /** Whether the channel that delivered it is still open. */
   channelAlive: boolean;
+  /** A reply is to be published for it (`reply` configured, a target, an answer). */
+  replyDue?: boolean;
+  /** Publishes of its reply that failed so far. */
+  replyFailures?: number;
 }
 
 /** The settings that shape the decision. */
@@ -56,6 +64,8 @@ export interface Policy {
   requeueDelayMs: number;
   /** The in-process backoff before attempt `n + 1` (exponential with jitter). */
   backoffMs(n: number): number;
+  /** `reply.mode`; `undefined`: no replies. */
+  replyMode?: "reply_to" | "exchange" | undefined;
 }
 
 /** What to do next. Only `retry` and `keep` leave the message held; every other step settles it. */
@@ -65,6 +75,8 @@ export type Step =
   /** Nothing changes: it stays held (with `auto_ack` the agent must finish what it holds). */
   | { do: "keep" }
   | { do: "ack" }
+  /** Publish its reply after `delayMs` (the result is kept: never invoked again), then ack on the confirm. */
+  | { do: "reply"; delayMs: number }
   /** `auto_ack`: the broker already forgot the message; nothing to tell it. */
   | { do: "nothing" }
   /** Publish to the retry queue of `step`, then ack: the broker returns it after the delay. */
@@ -103,6 +115,7 @@ export function policyOf(
     retrySteps: amqp.retrySteps,
     requeueDelayMs: amqp.requeueDelayMs,
     backoffMs,
+    replyMode: amqp.reply?.mode,
   };
 }
 
@@ -128,9 +141,16 @@ function touchesChannel(step: Step): boolean {
 function decideAlive(happening: Happening, at: Situation, policy: Policy): Decision {
   switch (happening.kind) {
     case "succeeded":
-      return { step: policy.autoAck ? { do: "nothing" } : { do: "ack" }, ended: "succeeded" };
+      if (at.replyDue) return { step: { do: "reply", delayMs: 0 }, ended: "succeeded" };
+      return { step: done(policy), ended: "succeeded" };
+    case "replied":
+      return { step: done(policy) };
+    case "reply_failed":
+      // reply_to: a return means the requester went away; its reply is dropped, the queue goes on.
+      if (happening.cause === "unroutable" && policy.replyMode === "reply_to") return { step: done(policy) };
+      return { step: { do: "reply", delayMs: policy.backoffMs((at.replyFailures ?? 0) + 1) } };
     case "filtered":
-      return { step: policy.autoAck ? { do: "nothing" } : { do: "ack" }, ended: "filtered" };
+      return { step: done(policy), ended: "filtered" };
     case "not_delivered":
       return again(at, policy, 0);
     case "split":
@@ -157,6 +177,11 @@ function decideAlive(happening: Happening, at: Situation, policy: Policy): Decis
         step: { do: "give_back", delayMs: happening.cause === "unroutable" ? policy.requeueDelayMs : 0 },
       };
   }
+}
+
+/** Finished well: ack it (with `auto_ack` the broker forgot it already). */
+function done(policy: Policy): Step {
+  return policy.autoAck ? { do: "nothing" } : { do: "ack" };
 }
 
 function keepOrLost(happening: Happening): Step {

@@ -158,6 +158,7 @@ describe("serverless package of the example service (serverless.yml)", () => {
       "examples/dist/orders-body.mjs",
       "examples/dist/orders.mjs",
       "examples/dist/probe.mjs",
+      "examples/dist/replier.mjs",
     ]);
   });
 
@@ -268,7 +269,7 @@ describe("serverless package of the example service (serverless.yml)", () => {
       agents.map((a) => a.backend[0]?.extra_config["backend/lambda"]).find((l) => l?.function_name === name)
         ?.event_format ?? "rmq";
     const functions = t.ofType("AWS::Lambda::Function");
-    assert.equal(functions.length, 5, "orders, orders-batch, orders-body, large-payload and probe");
+    assert.equal(functions.length, 6, "orders, orders-batch, orders-body, large-payload, probe and replier");
     for (const [id, fn] of functions) {
       const artifact = join(dir, ".serverless", String(fn.Properties.Code.S3Key).split("/").at(-1) ?? "");
       const format = formatOf(fn.Properties.FunctionName);

@@ -40,6 +40,8 @@ export interface LambdaBackendOptions {
   largePayload?: LargePayloadSettings | undefined;
   /** An uploaded body the agent could not delete (metrics, log). */
   onOrphan?: (orphan: Orphan) => void;
+  /** The agent publishes replies: each message's reply is read from the response (`replies`). */
+  replies?: boolean;
   /** Tests: an invoker of their own, a payload store of their own. */
   invoker?: Invoker;
   payloadStore?: PayloadStore;
@@ -162,7 +164,14 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
     traced?.end(call);
     if (outcome.kind === "ok") {
       readLambdaResponse(
-        { live, payload: outcome.payload, durationMs: outcome.durationMs, eventFormat },
+        {
+          live,
+          payload: outcome.payload,
+          durationMs: outcome.durationMs,
+          eventFormat,
+          replies: options.replies === true,
+          wholePayload: eventFormat === "body" || options.batchSize === 1,
+        },
         results,
       );
     } else if (outcome.kind === "too_large" && live.length > 1) {

@@ -3,6 +3,7 @@ import type { CallReport, Failure, MessageOutcome, OutgoingMessage, SendReport }
 import { failureScope } from "../failure-scope.js";
 import { readBatchResponse } from "./batch-response.js";
 import type { InvokeOutcome } from "./invoke/index.js";
+import { repliesOf } from "./reply-bytes.js";
 
 const JSON_RESPONSE = "application/json";
 
@@ -16,16 +17,22 @@ export function readLambdaResponse(
     payload: Uint8Array | undefined;
     durationMs: number;
     eventFormat: EventFormat;
+    /** The agent publishes replies: each message's own reply is read from the response. */
+    replies: boolean;
+    /** One message per invocation (or `body` events): the payload itself is the reply. */
+    wholePayload: boolean;
   },
   results: Map<number, MessageOutcome>,
 ): void {
   const { live, payload, durationMs, eventFormat } = call;
-  const response = { body: payload, contentType: JSON_RESPONSE };
+  const tags = new Map(live.map((out) => [String(out.message.fields.deliveryTag), out]));
+  const whole = { body: payload, contentType: JSON_RESPONSE };
+  const replies = call.replies ? repliesOf(payload, [...tags.keys()], call.wholePayload) : undefined;
+  const responseOf = (tag: string) => replies?.get(tag) ?? whole;
   if (eventFormat === "body") {
-    for (const out of live) results.set(out.id, { kind: "succeeded", response });
+    for (const [tag, out] of tags) results.set(out.id, { kind: "succeeded", response: responseOf(tag) });
     return;
   }
-  const tags = new Map(live.map((out) => [String(out.message.fields.deliveryTag), out]));
   const read = readBatchResponse(payload, new Set(tags.keys()));
   if ("invalid" in read) {
     const failure: Failure = {
@@ -39,7 +46,7 @@ export function readLambdaResponse(
   }
   for (const [tag, out] of tags) {
     if (!read.failed.has(tag)) {
-      results.set(out.id, { kind: "succeeded", response });
+      results.set(out.id, { kind: "succeeded", response: responseOf(tag) });
       continue;
     }
     const failure: Failure = {

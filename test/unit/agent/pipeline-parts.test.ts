@@ -7,7 +7,9 @@ import {
   pipelineWaits,
 } from "../../../src/agent/pipeline-parts.js";
 import type { AgentConfig } from "../../../src/config/types.js";
+import type { ReplyPublish } from "../../../src/copies/reply-message.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
+import type { ReplyPublisher } from "../../../src/pipeline/reply-sender.js";
 import type { CircuitTransition } from "../../../src/policy/circuit-breaker.js";
 import { fakeMessage } from "../amqp-fixtures.js";
 import {
@@ -43,7 +45,7 @@ function httpEntry(http: Record<string, unknown> = {}, extra: Record<string, unk
 }
 
 /** The real pipeline (intake → scheduler → runBatch → settler) around a scripted backend. */
-function pipeline(config: AgentConfig = agentConfig()) {
+function pipeline(config: AgentConfig = agentConfig(), publishReply?: ReplyPublisher) {
   const backend = new FakeBackend();
   backend.batchSize = config.delivery.batchSize;
   const session = new FakeSession();
@@ -61,6 +63,7 @@ function pipeline(config: AgentConfig = agentConfig()) {
     onHeldChange: (count) => held.push(count),
     onProbeStarved: () => undefined,
     backend,
+    publishReply,
   });
   /** A delivery arrives as the agent hands it over. */
   function deliver(deliveryTag: number, content = "{}") {
@@ -72,6 +75,116 @@ function pipeline(config: AgentConfig = agentConfig()) {
   }
   return { ...parts, fake: backend, session, publisher, transitions, held, read, deliver };
 }
+
+/** Polls until `check` holds (real timers; these pipelines run in milliseconds). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe("buildPipeline: replies", () => {
+  const replyConfig = (
+    more: Record<string, unknown> = {},
+    sections: { consumer?: Record<string, unknown> } = {},
+  ) =>
+    agentConfig({
+      amqp: {
+        reply: { mode: "exchange", exchange: "results" },
+        circuit_breaker: { failure_threshold: 2, probe_interval: "100ms" },
+        ...more,
+      },
+      ...sections,
+    });
+
+  it("a success's reply is confirmed before the ack", async () => {
+    const published: ReplyPublish[] = [];
+    const p = pipeline(replyConfig(), async (reply) => {
+      published.push(reply);
+      assert.deepEqual(p.session.calls, [], "not acked before the confirm");
+      return "confirmed";
+    });
+    p.fake.answer = (batch) => ({
+      results: new Map(
+        batch.map((out) => [
+          out.id,
+          { kind: "succeeded", response: { body: Buffer.from("42"), contentType: "application/json" } },
+        ]),
+      ),
+      call: callReport(),
+    });
+    p.deliver(5);
+    assert.equal(await p.scheduler.whenIdle(5_000), true);
+    assert.equal(published.length, 1);
+    assert.equal(published[0]?.content.toString(), "42");
+    assert.equal(published[0]?.exchange, "results");
+    assert.deepEqual(p.session.calls, [["ack", 5]]);
+  });
+
+  it("failing publishes: never invoked again, the breaker opens, its probe is the reply, then the next message goes", async () => {
+    let failures = 3;
+    const p = pipeline(replyConfig(), async () => {
+      if (failures-- > 0) throw Object.assign(new Error("NOT_FOUND - no exchange 'results'"), { code: 404 });
+      return "confirmed";
+    });
+    const breakerAtCall: string[] = [];
+    const answer = p.fake.answer;
+    p.fake.answer = (batch) => {
+      breakerAtCall.push(p.breaker.state);
+      return answer(batch);
+    };
+    p.deliver(5);
+    await until(() => p.breaker.state !== "closed", "the breaker to open");
+    assert.equal(pipelineStatus(p).heldReplies, 1, "its reply is held");
+    p.deliver(6);
+    assert.equal(await p.scheduler.whenIdle(5_000), true);
+    assert.deepEqual(
+      p.fake.sent.map((batch) => batch.map((out) => out.message.fields.deliveryTag)),
+      [[5], [6]],
+      "each invoked once",
+    );
+    assert.deepEqual(breakerAtCall, ["closed", "closed"], "no invocation probed: the reply did");
+    assert.ok(p.transitions.some((t) => t.to === "open" && t.cause === "platform_failures"));
+    assert.equal(p.transitions.at(-1)?.to, "closed");
+    assert.deepEqual(p.session.methods, ["ack", "ack"]);
+  });
+
+  it("order_key: a key's next message waits for the previous one's reply confirm", async () => {
+    const confirms: Array<() => void> = [];
+    const p = pipeline(
+      replyConfig({}, { consumer: { order_key: "routing_key", workers: 4 } }),
+      () => new Promise((resolve) => confirms.push(() => resolve("confirmed"))),
+    );
+    p.deliver(1);
+    p.deliver(2);
+    await until(() => confirms.length === 1, "the first reply");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(p.fake.sent.length, 1, "the second of the key is not invoked before the confirm");
+    confirms[0]?.();
+    await until(() => confirms.length === 2, "the second reply");
+    confirms[1]?.();
+    assert.equal(await p.scheduler.whenIdle(5_000), true);
+    assert.deepEqual(p.session.calls, [
+      ["ack", 1],
+      ["ack", 2],
+    ]);
+  });
+
+  it("the drain timeout gives a waiting reply up: the broker redelivers its message", async () => {
+    const p = pipeline(replyConfig({ circuit_breaker: { enabled: false } }), async () => {
+      throw new Error("no publishing connection");
+    });
+    p.deliver(5);
+    await until(() => pipelineStatus(p).heldReplies === 1, "a held reply");
+    assert.equal(await p.scheduler.drain(50), false);
+    assert.equal(p.scheduler.drainTimedOut(), 1);
+    assert.equal(await p.scheduler.whenIdle(5_000), true);
+    assert.deepEqual(p.session.calls, []);
+    assert.equal(await p.read("messages_unsettled_total"), 1);
+  });
+});
 
 describe("buildPipeline: the parts wired together", () => {
   it("a delivery is sent to the backend and acked on its session", async () => {

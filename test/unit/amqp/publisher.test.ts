@@ -9,6 +9,7 @@ import {
   fakeClock,
   LEVEL,
   recordingLog,
+  silentLog,
   turn,
 } from "../pipeline/fakes.js";
 import { FakeModel } from "./fake-channel.js";
@@ -180,6 +181,55 @@ describe("Publisher: a connection that ends", () => {
     assert.equal(h.publisher.state, "connecting");
     await h.accept();
     assert.equal(h.publisher.state, "ready");
+  });
+
+  it("a publish without mandatory (direct reply-to) goes without it", async (t) => {
+    const h = await ready(t);
+    const result = h.publisher.publish("", "amq.rabbitmq.reply-to.x", Buffer.from("r"), { mandatory: false });
+    await turn();
+    assert.equal(h.channel.publishes[0]?.options.mandatory, false);
+    h.channel.confirm(0);
+    assert.equal(await result, "confirmed");
+  });
+
+  it("a publish the broker closes the channel for fails with the broker's error (its reply code)", async (t) => {
+    const h = await ready(t);
+    const result = settled(h.publish());
+    await turn();
+    const notFound = Object.assign(new Error("NOT_FOUND - no exchange"), { code: 404 });
+    h.channel.emit("error", notFound);
+    h.channel.publishes[0]?.callback(new Error("channel closed"));
+    await turn();
+    assert.equal(result.error, notFound);
+  });
+
+  it("a failed publish on a channel that did not close fails with its own error", async (t) => {
+    const h = await ready(t);
+    const result = settled(h.publish());
+    await turn();
+    h.channel.publishes[0]?.callback(new Error("message nacked"));
+    await turn();
+    assert.equal(result.error?.message, "message nacked");
+  });
+
+  it("the replies' connection is named apart", async (t) => {
+    harness(t);
+    const connects: Array<Record<string, unknown>> = [];
+    const replies = new Publisher(
+      agentConfig(),
+      {},
+      silentLog,
+      ((_url: string, options: Record<string, unknown>) => {
+        connects.push(options);
+        return new Promise(() => undefined);
+      }) as unknown as typeof amqplib.connect,
+      "replies",
+    );
+    replies.follow(0);
+    await turn();
+    const name = (connects[0]?.clientProperties as { connection_name?: string } | undefined)?.connection_name;
+    assert.match(name ?? "", /^amqp-lambda-agent-replies:/);
+    await replies.close();
   });
 
   it("a channel closed by the broker closes its connection, which is replaced", async (t) => {

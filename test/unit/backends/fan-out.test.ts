@@ -88,7 +88,7 @@ describe("createFanOut: several backends as one", () => {
     const report = await createFanOut([a, b], { sequential: true }).send([m]);
     assert.deepEqual(report.results.get(m.id), {
       kind: "succeeded",
-      response: { body: undefined, contentType: undefined },
+      response: { body: undefined, contentType: undefined, withoutReply: true },
     });
     assert.equal(report.call, undefined);
     assert.deepEqual([a.sent, b.sent], [[], []]);
@@ -113,13 +113,24 @@ describe("createFanOut: several backends as one", () => {
 
   it("a success beside a failure is kept: the retry calls only the one that failed", async () => {
     const [a, b] = members() as [FakeBackend, FakeBackend];
+    answers(a, succeededWith("a's answer"));
     answers(b, failedAs("timeout", "ambiguous"));
     const m = heldMessage();
     const fan = createFanOut([a, b], { sequential: false });
     assert.equal((await fan.send([m])).results.get(m.id)?.kind, "failed");
     answers(b, succeededWith("b at last"));
-    assert.deepEqual((await fan.send([m])).results.get(m.id), succeededWith("b at last"));
+    // The reply is backend 0's answer (reply.backend), kept from the first call.
+    assert.deepEqual((await fan.send([m])).results.get(m.id), succeededWith("a's answer"));
     assert.deepEqual([a.sent.length, b.sent.length], [1, 2]);
+  });
+
+  it("reply.backend names whose answer is the reply", async () => {
+    const [a, b] = members() as [FakeBackend, FakeBackend];
+    answers(a, succeededWith("from a"));
+    answers(b, succeededWith("from b"));
+    const m = heldMessage();
+    const report = await createFanOut([a, b], { sequential: false, replyBackend: 1 }).send([m]);
+    assert.deepEqual(report.results.get(m.id), succeededWith("from b"));
   });
 
   it("sequential: in order, each after the previous succeeded; the first failure stops the rest", async () => {

@@ -57,6 +57,7 @@ describe("resolveConfig", () => {
         maxProbeIntervalMs: 30_000,
       },
       tls: undefined,
+      reply: undefined,
     });
     assert.deepEqual(agent.consumer, {
       workers: 5,

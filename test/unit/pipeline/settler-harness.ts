@@ -6,6 +6,7 @@
 import type { AgentConfig } from "../../../src/config/types.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
 import type { HeldMessage } from "../../../src/pipeline/held-message.js";
+import type { ReplySender } from "../../../src/pipeline/reply-sender.js";
 import { Settler } from "../../../src/pipeline/settler.js";
 import { type Decision, decide, type Happening, policyOf } from "../../../src/policy/decide.js";
 import {
@@ -18,7 +19,7 @@ import {
   testMetrics,
 } from "./fakes.js";
 
-export function settlerHarness(config: AgentConfig = agentConfig()) {
+export function settlerHarness(config: AgentConfig = agentConfig(), replies?: ReplySender) {
   const own = new FakeSession("own");
   const publisher = new FakePublisher();
   const { metrics, read } = testMetrics();
@@ -33,6 +34,7 @@ export function settlerHarness(config: AgentConfig = agentConfig()) {
     log,
     throttle: new LogThrottle(),
     publish: publisher.publish,
+    replies,
     decide: (held: HeldMessage, happening: Happening) => {
       const decision = decide(
         happening,

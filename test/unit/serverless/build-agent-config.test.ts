@@ -161,3 +161,29 @@ describe("consumer.timeout from the function's own timeout", () => {
     );
   });
 });
+
+describe("reply on an amqp event", () => {
+  it("goes to async/amqp.reply", () => {
+    const serverless = fakeServerless({
+      quotes: {
+        events: [
+          amqpEvent({
+            reply: { mode: "exchange", exchange: "results", routing_key: "quote.{{routing_key}}" },
+          }),
+        ],
+      },
+    });
+    const [agent] = resolveConfig(generate(serverless, "offline").file, {}).agents;
+    assert.equal(agent?.amqp.reply?.mode, "exchange");
+    assert.equal(agent?.amqp.reply?.exchange, "results");
+    assert.equal(agent?.amqp.reply?.routingKeyTemplate, "quote.{{routing_key}}");
+  });
+
+  it("an invalid reply fails at the event's place", () => {
+    const serverless = fakeServerless({ quotes: { events: [amqpEvent({ reply: { mode: "exchange" } })] } });
+    assert.throws(
+      () => generate(serverless, "offline"),
+      /functions\.quotes\.events\[0\]\.amqp\.reply\.exchange: mode "exchange" needs the results exchange/,
+    );
+  });
+});

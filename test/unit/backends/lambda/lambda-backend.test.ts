@@ -12,7 +12,7 @@ import { heldMessage } from "../../pipeline/fakes.js";
 const envelope = eventEnvelope({ queue: "orders", vhost: "/", sourceArn: "amqp://127.0.0.1:5672/" });
 
 /** A Lambda backend whose invoker answers what the test says and keeps each payload it was given. */
-function lambda(eventFormat: EventFormat = "rmq") {
+function lambda(eventFormat: EventFormat = "rmq", more: { replies?: boolean; batchSize?: number } = {}) {
   const payloads: string[] = [];
   let closed = 0;
   const script = { answer: { kind: "ok", payload: undefined, durationMs: 12 } as InvokeOutcome };
@@ -33,13 +33,14 @@ function lambda(eventFormat: EventFormat = "rmq") {
     endpoint: undefined,
     client: "http",
     eventFormat,
-    batchSize: 10,
+    batchSize: more.batchSize ?? 10,
     batchWindowMs: 500,
     maxRetries: 2,
     timeoutMs: 1_000,
     sockets: 1,
     envelope,
     invoker,
+    replies: more.replies,
   });
   return {
     backend,
@@ -205,6 +206,47 @@ describe("createLambdaBackend (a scripted invoker)", () => {
     const outcome = refused.results.get(text.id);
     assert.equal(outcome?.kind === "failed" && outcome.failure.errorType, "InvalidJsonBody");
     assert.equal(l.payloads.length, 1);
+  });
+
+  it("replies: each message's reply read from the response (replies entries in a batch)", async () => {
+    const l = lambda("rmq", { replies: true });
+    const [a, b, c] = [1, 2, 3].map((n) => heldMessage({ content: `{"n":${n}}` })) as [
+      ReturnType<typeof heldMessage>,
+      ReturnType<typeof heldMessage>,
+      ReturnType<typeof heldMessage>,
+    ];
+    const [tagA, tagC] = [a, c].map((m) => String(m.message.fields.deliveryTag));
+    l.script.answer = {
+      kind: "ok",
+      payload: Buffer.from(
+        JSON.stringify({
+          batchItemFailures: [{ itemIdentifier: tagC }],
+          replies: [{ itemIdentifier: tagA, body: 1 }],
+        }),
+      ),
+      durationMs: 3,
+    };
+    const report = await l.backend.send([a, b, c]);
+    const replyOf = (m: typeof a) => {
+      const outcome = report.results.get(m.id);
+      return outcome?.kind === "succeeded" ? outcome.response : undefined;
+    };
+    assert.equal(Buffer.from(replyOf(a)?.body ?? []).toString(), "1");
+    assert.equal(replyOf(b)?.withoutReply, true, "no entry: no reply");
+    assert.equal(report.results.get(c.id)?.kind, "failed");
+  });
+
+  it("replies with one message per invocation (batch_size 1, or body): the payload as returned", async () => {
+    for (const format of ["rmq", "body"] as const) {
+      const l = lambda(format, { replies: true, batchSize: 1 });
+      l.script.answer = { kind: "ok", payload: Buffer.from('{"total":3}'), durationMs: 3 };
+      const m = heldMessage({ content: '{"n":1}' });
+      const outcome = (await l.backend.send([m])).results.get(m.id);
+      assert.equal(
+        outcome?.kind === "succeeded" && Buffer.from(outcome.response.body ?? []).toString(),
+        '{"total":3}',
+      );
+    }
   });
 
   it("close closes the invoker", () => {
