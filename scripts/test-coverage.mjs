@@ -11,7 +11,9 @@ import { dirname, matchesGlob } from "node:path";
 /** The folders the gate measures. */
 const INCLUDE = [
   "src/intake",
+  "src/held",
   "src/pipeline",
+  "src/settle",
   "src/policy",
   "src/copies",
   "src/amqp",

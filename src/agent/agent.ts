@@ -17,9 +17,17 @@ import type { AgentMetrics, Metrics } from "../observability/metrics.js";
 import type { CircuitTransition } from "../policy/circuit-breaker.js";
 import { ConsumerControl } from "../policy/consumer-control.js";
 import { HealthWatch } from "./health-watch.js";
-import { logConnections, logConsuming, logDrainTimeout, logStartup, reportCircuit } from "./log-lines.js";
+import {
+  logChannelLost,
+  logConnections,
+  logConsuming,
+  logDrainTimeout,
+  logStartup,
+  reportCircuit,
+} from "./log-lines.js";
 import {
   type AgentSeams,
+  admitDelivery,
   backendOf,
   buildPipeline,
   type OrphanHandler,
@@ -28,6 +36,7 @@ import {
   pipelineWaits,
   reportOrphan,
 } from "./pipeline-parts.js";
+import { statusReason } from "./status-reason.js";
 
 /**
  * One async agent: consumes its queue and sends the messages to its backend. Lifecycle:
@@ -36,8 +45,7 @@ import {
  */
 export class Agent implements ObservedAgent {
   private state: AgentState = "idle";
-  /** Why the agent is not ready: written with the state, by `setState` only. */
-  private stateReason: string | undefined = "not started";
+  private stateReason: string | undefined = "not started"; // why not ready: written by `setState` only
   private readonly connection: BrokerConnection;
   private readonly publisher: Publisher;
   private readonly replyPublisher: Publisher | undefined; // `reply`: the replies' own connection
@@ -115,11 +123,13 @@ export class Agent implements ObservedAgent {
     const ready = this.state === "ready";
     const pipeline = pipelineStatus(this.parts);
     const { circuit } = pipeline;
-    let reason = ready ? undefined : this.stateReason;
-    if (ready && circuit !== "closed")
-      reason = `circuit breaker ${circuit.replace("_", "-")}: ${this.parts.breaker.openReason?.detail ?? ""}`;
-    if (ready && this.connection.blockedBy)
-      reason = `the broker blocked the connection (resource alarm: ${this.connection.blockedBy})`;
+    const reason = statusReason({
+      ready,
+      stateReason: this.stateReason,
+      circuit,
+      breakerDetail: this.parts.breaker.openReason?.detail,
+      blockedBy: this.connection.blockedBy,
+    });
     return {
       name: this.name,
       state: this.state,
@@ -149,11 +159,7 @@ export class Agent implements ObservedAgent {
     this.health.start();
   }
 
-  /**
-   * Graceful stop: stop consuming, hand back messages not yet invoked (with `auto_ack` they are
-   * processed, since the broker no longer has them), wait for invocations up to `drainTimeoutMs`,
-   * then close channel and connection.
-   */
+  /** Stops consuming, hands back what was not invoked (`auto_ack`: processes it), waits up to `drainTimeoutMs`, closes. */
   async stop(drainTimeoutMs = this.config.consumer.drainTimeoutMs): Promise<void> {
     if (this.state === "draining" || this.state === "closed") return;
     this.setState("draining", "draining");
@@ -180,13 +186,8 @@ export class Agent implements ObservedAgent {
 
   private onMessage(message: ConsumeMessage, session: ConsumerSession): void {
     this.metrics.received.inc();
-    const { held, filtered } = this.parts.intake.admit(message, session);
-    if (this.state === "closed" || this.state === "draining") {
-      // A session that opened while the agent was stopping.
-      this.parts.scheduler.admit(held, { kind: "arrived_while_stopping", closed: this.state === "closed" });
-    } else {
-      this.parts.scheduler.admit(held, filtered ? { kind: "filtered" } : undefined);
-    }
+    const stopping = this.state === "closed" || this.state === "draining" ? this.state : undefined;
+    admitDelivery(this.parts, { message, session }, stopping); // stopping: a session that opened late
   }
 
   private onSession(
@@ -217,12 +218,7 @@ export class Agent implements ObservedAgent {
     const discarded = this.parts.scheduler.channelLost();
     if (this.state === "draining" || this.state === "closed") return;
     this.notConsumingSince ??= Date.now();
-    this.throttle.warn(
-      this.log,
-      "connection-lost",
-      { err: error, discarded },
-      `lost the broker channel: ${error.message}; reconnecting`,
-    );
+    logChannelLost(this.throttle, this.log, error, discarded);
     this.setState("connecting", `reconnecting: ${error.message}`);
   }
 

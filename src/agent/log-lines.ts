@@ -111,3 +111,13 @@ export function logStartup(config: AgentConfig, log: Logger): void {
     if (warning) log.warn(warning);
   for (const note of startupNotes(config)) log.info(note);
 }
+
+/** The consume channel or connection went away; `discarded` messages of it were given up here. */
+export function logChannelLost(throttle: LogThrottle, log: Logger, error: Error, discarded: number): void {
+  throttle.warn(
+    log,
+    "connection-lost",
+    { err: error, discarded },
+    `lost the broker channel: ${error.message}; reconnecting`,
+  );
+}

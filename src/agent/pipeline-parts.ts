@@ -1,4 +1,6 @@
+import type { ConsumeMessage } from "amqplib";
 import { brokerAddress, vhostOf } from "../amqp/connect-options.js";
+import type { ConsumerSession } from "../amqp/consumer-session.js";
 import type { Backend } from "../backends/backend.js";
 import { createFanOut } from "../backends/fan-out.js";
 import { createHttpBackend } from "../backends/http/index.js";
@@ -12,13 +14,13 @@ import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import { runBatch } from "../pipeline/batch-run.js";
-import { type ReplyPublisher, ReplySender } from "../pipeline/reply-sender.js";
 import { Scheduler } from "../pipeline/scheduler.js";
-import { type CopyPublisher, Settler, type SettlerOptions } from "../pipeline/settler.js";
 import { CircuitBreaker, type CircuitTransition } from "../policy/circuit-breaker.js";
 import { ConcurrencyLimit } from "../policy/concurrency-limit.js";
 import { policyOf } from "../policy/decide.js";
 import { RateLimiter } from "../policy/rate-limiter.js";
+import { type ReplyPublisher, ReplySender } from "../settle/reply-sender.js";
+import { type CopyPublisher, Settler, type SettlerOptions } from "../settle/settler.js";
 import { retryDelayMs } from "../shared/backoff.js";
 import { TRACING_OFF, type Tracing } from "../tracing/index.js";
 
@@ -178,4 +180,16 @@ export function pipelineWaits(parts: PipelineParts): { lanes: number; oldestWait
   const { lanes } = parts.scheduler.laneWaits();
   const oldest = parts.scheduler.oldestReceivedAt;
   return { lanes, oldestWaitMs: oldest === undefined ? 0 : performance.now() - oldest };
+}
+
+/** A delivery enters the pipeline; one arriving while the agent stops (`stopping`) is settled at once. */
+export function admitDelivery(
+  parts: PipelineParts,
+  delivery: { message: ConsumeMessage; session: ConsumerSession },
+  stopping: "draining" | "closed" | undefined,
+): void {
+  const { held, filtered } = parts.intake.admit(delivery.message, delivery.session);
+  if (stopping)
+    parts.scheduler.admit(held, { kind: "arrived_while_stopping", closed: stopping === "closed" });
+  else parts.scheduler.admit(held, filtered ? { kind: "filtered" } : undefined);
 }

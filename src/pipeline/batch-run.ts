@@ -1,11 +1,11 @@
 import type { Backend, CallReport, SendReport } from "../backends/backend.js";
+import type { HeldMessage } from "../held/held-message.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import { type AgentMetrics, invocationResult } from "../observability/metrics.js";
 import type { Happening } from "../policy/decide.js";
 import type { RateLimiter } from "../policy/rate-limiter.js";
 import type { Tracing } from "../tracing/index.js";
-import type { HeldMessage } from "./held-message.js";
 import { type DroppedPartCounter, errorTypeOf, TracedSend } from "./traced-send.js";
 
 /** What one backend call came to for each of its messages, and what the call said of the platform. */

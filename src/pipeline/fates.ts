@@ -2,14 +2,14 @@ import type { Backend, Failure } from "../backends/backend.js";
 import type { ReplyConfig } from "../config/types.js";
 import { replyOf } from "../copies/reply-message.js";
 import { toError } from "../errors.js";
+import type { HeldMessage } from "../held/held-message.js";
+import type { HeldMessages } from "../held/held-messages.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import type { CircuitBreaker, CircuitState } from "../policy/circuit-breaker.js";
 import { type Decision, decide, type Happening, type Policy } from "../policy/decide.js";
+import type { Settler } from "../settle/settler.js";
 import { traceIdOf } from "../tracing/index.js";
-import type { HeldMessage } from "./held-message.js";
-import type { HeldMessages } from "./held-messages.js";
-import type { Settler } from "./settler.js";
 
 /** How things stood when a call started: its messages are judged by that. */
 export interface CallContext {

@@ -1,19 +1,19 @@
 import type { Backend } from "../backends/backend.js";
 import type { ReplyConfig } from "../config/types.js";
 import { toError } from "../errors.js";
+import type { HeldMessage } from "../held/held-message.js";
+import { HeldMessages, type PhaseCounts } from "../held/held-messages.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import type { CircuitBreaker } from "../policy/circuit-breaker.js";
 import type { ConcurrencyLimit } from "../policy/concurrency-limit.js";
 import { type Decision, finishesHeldWork, type Happening, type Policy } from "../policy/decide.js";
 import { learnFromCall } from "../policy/platform-evidence.js";
+import type { ReplySender } from "../settle/reply-sender.js";
+import type { Settler } from "../settle/settler.js";
 import type { BatchReport } from "./batch-run.js";
 import { type CallContext, Fates } from "./fates.js";
-import type { HeldMessage } from "./held-message.js";
-import { HeldMessages, type PhaseCounts } from "./held-messages.js";
 import { IdleSignal } from "./idle-signal.js";
-import type { ReplySender } from "./reply-sender.js";
-import type { Settler } from "./settler.js";
 
 export interface SchedulerOptions {
   backend: Backend;
@@ -145,8 +145,7 @@ export class Scheduler {
         return;
       }
       if (gate === "probe") {
-        // Replies failing opened it: the next reply publish is the probe, never an invocation.
-        if (this.options.replies?.wantsProbe) return;
+        if (this.options.replies?.wantsProbe) return; // opened by replies: a reply publish probes
         const probe = this.held.selectProbe(now);
         if (!probe) {
           const next = this.held.nextReadyAt(now);

@@ -9,8 +9,8 @@ import {
 import type { AgentConfig } from "../../../src/config/types.js";
 import type { ReplyPublish } from "../../../src/copies/reply-message.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
-import type { ReplyPublisher } from "../../../src/pipeline/reply-sender.js";
 import type { CircuitTransition } from "../../../src/policy/circuit-breaker.js";
+import type { ReplyPublisher } from "../../../src/settle/reply-sender.js";
 import { fakeMessage } from "../amqp-fixtures.js";
 import {
   agentConfig,

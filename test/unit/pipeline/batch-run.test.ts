@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { MessageOutcome, OutgoingMessage } from "../../../src/backends/backend.js";
+import type { HeldMessage } from "../../../src/held/held-message.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
 import { runBatch } from "../../../src/pipeline/batch-run.js";
-import type { HeldMessage } from "../../../src/pipeline/held-message.js";
 import type { RateLimiter } from "../../../src/policy/rate-limiter.js";
 import { TRACING_OFF } from "../../../src/tracing/index.js";
 import {

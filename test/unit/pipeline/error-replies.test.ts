@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ReplyPublish } from "../../../src/copies/reply-message.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
-import { ReplySender } from "../../../src/pipeline/reply-sender.js";
 import { CircuitBreaker } from "../../../src/policy/circuit-breaker.js";
 import type { Decision, decide } from "../../../src/policy/decide.js";
+import { ReplySender } from "../../../src/settle/reply-sender.js";
 import { agentConfig, BREAKER_CONFIG, failure, silentLog, testMetrics, turn } from "./fakes.js";
 import { settlerHarness } from "./settler-harness.js";
 

@@ -23,10 +23,10 @@ import type {
 import { resolveConfig } from "../../../src/config/index.js";
 import type { AgentConfig, CircuitBreakerConfig } from "../../../src/config/types.js";
 import type { RetryState } from "../../../src/copies/retry-route.js";
+import { HeldMessage } from "../../../src/held/held-message.js";
 import { type AgentMetrics, Metrics } from "../../../src/observability/metrics.js";
-import { HeldMessage } from "../../../src/pipeline/held-message.js";
-import type { CopyPublisher } from "../../../src/pipeline/settler.js";
 import type { Happening, Policy } from "../../../src/policy/decide.js";
+import type { CopyPublisher } from "../../../src/settle/settler.js";
 import { fakeMessage } from "../amqp-fixtures.js";
 import { file, seedAgent } from "../config/fixtures.js";
 

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Failure } from "../../../src/backends/backend.js";
+import type { HeldMessage } from "../../../src/held/held-message.js";
+import { HeldMessages } from "../../../src/held/held-messages.js";
 import { Fates } from "../../../src/pipeline/fates.js";
-import type { HeldMessage } from "../../../src/pipeline/held-message.js";
-import { HeldMessages } from "../../../src/pipeline/held-messages.js";
-import type { Settler } from "../../../src/pipeline/settler.js";
 import { CircuitBreaker } from "../../../src/policy/circuit-breaker.js";
 import type { Decision, Policy } from "../../../src/policy/decide.js";
+import type { Settler } from "../../../src/settle/settler.js";
 import { UNTRACED_INVOCATION } from "../../../src/tracing/invocation-trace.js";
 import {
   BREAKER_CONFIG,

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import type { ConsumerSession } from "../../../src/amqp/consumer-session.js";
-import { HeldMessage as Held, IllegalPhaseChange } from "../../../src/pipeline/held-message.js";
-import { type BatchLimits, HeldMessages } from "../../../src/pipeline/held-messages.js";
+import { HeldMessage as Held, IllegalPhaseChange } from "../../../src/held/held-message.js";
+import { type BatchLimits, HeldMessages } from "../../../src/held/held-messages.js";
 import { fakeMessage } from "../amqp-fixtures.js";
 
 const sessionA = { alive: true, name: "A" } as unknown as ConsumerSession;

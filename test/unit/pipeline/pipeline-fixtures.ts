@@ -10,10 +10,10 @@ import type {
   OutgoingMessage,
   SendExtras,
 } from "../../../src/backends/backend.js";
+import { HeldMessage } from "../../../src/held/held-message.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
 import type { Logger } from "../../../src/observability/logger.js";
 import { Metrics } from "../../../src/observability/metrics.js";
-import { HeldMessage } from "../../../src/pipeline/held-message.js";
 import { fakeMessage } from "../amqp-fixtures.js";
 
 /** A live session whose acks succeed and are counted. */

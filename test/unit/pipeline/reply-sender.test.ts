@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AgentConfig } from "../../../src/config/types.js";
 import type { ReplyPublish } from "../../../src/copies/reply-message.js";
+import type { HeldMessage } from "../../../src/held/held-message.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
-import type { HeldMessage } from "../../../src/pipeline/held-message.js";
-import { ReplySender } from "../../../src/pipeline/reply-sender.js";
 import { CircuitBreaker } from "../../../src/policy/circuit-breaker.js";
 import { decide, type Happening, policyOf } from "../../../src/policy/decide.js";
+import { ReplySender } from "../../../src/settle/reply-sender.js";
 import {
   agentConfig,
   BREAKER_CONFIG,

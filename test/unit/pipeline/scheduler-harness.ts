@@ -6,13 +6,13 @@
 import type { TestContext } from "node:test";
 import type { CallReport } from "../../../src/backends/backend.js";
 import type { CircuitBreakerConfig } from "../../../src/config/types.js";
+import type { HeldMessage } from "../../../src/held/held-message.js";
 import type { BatchReport } from "../../../src/pipeline/batch-run.js";
-import type { HeldMessage } from "../../../src/pipeline/held-message.js";
 import { Scheduler } from "../../../src/pipeline/scheduler.js";
-import type { Settler } from "../../../src/pipeline/settler.js";
 import { CircuitBreaker, type CircuitTransition } from "../../../src/policy/circuit-breaker.js";
 import { ConcurrencyLimit } from "../../../src/policy/concurrency-limit.js";
 import type { Decision, Happening, Policy } from "../../../src/policy/decide.js";
+import type { Settler } from "../../../src/settle/settler.js";
 import {
   BREAKER_CONFIG,
   callReport,

@@ -4,11 +4,11 @@
  * that could not be published).
  */
 import type { AgentConfig } from "../../../src/config/types.js";
+import type { HeldMessage } from "../../../src/held/held-message.js";
 import { LogThrottle } from "../../../src/observability/log-throttle.js";
-import type { HeldMessage } from "../../../src/pipeline/held-message.js";
-import type { ReplySender } from "../../../src/pipeline/reply-sender.js";
-import { Settler } from "../../../src/pipeline/settler.js";
 import { type Decision, decide, type Happening, policyOf } from "../../../src/policy/decide.js";
+import type { ReplySender } from "../../../src/settle/reply-sender.js";
+import { Settler } from "../../../src/settle/settler.js";
 import {
   agentConfig,
   FakePublisher,

@@ -5,13 +5,13 @@ import type { AgentConfig } from "../config/types.js";
 import { deadLetterOptions } from "../copies/dead-letter.js";
 import { retryOptions, setAsideOptions } from "../copies/retry-route.js";
 import { toError } from "../errors.js";
+import type { HeldMessage } from "../held/held-message.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
 import type { Decision, Happening, Step } from "../policy/decide.js";
 import { delay } from "../shared/delay.js";
 import { type CopyTraceHeaders, traceIdOf } from "../tracing/index.js";
-import type { HeldMessage } from "./held-message.js";
 import type { ReplySender } from "./reply-sender.js";
 
 export interface SettlerOptions {

@@ -3,6 +3,7 @@ import type { Failure } from "../backends/backend.js";
 import type { ReplyConfig } from "../config/types.js";
 import { errorReplyOf, type ReplyPublish } from "../copies/reply-message.js";
 import { toError } from "../errors.js";
+import type { HeldMessage } from "../held/held-message.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
 import type { AgentMetrics } from "../observability/metrics.js";
@@ -10,7 +11,6 @@ import type { ReplyFailureReason } from "../observability/reply-metrics.js";
 import type { CircuitBreaker } from "../policy/circuit-breaker.js";
 import type { Decision, Happening, Step } from "../policy/decide.js";
 import { traceIdOf } from "../tracing/index.js";
-import type { HeldMessage } from "./held-message.js";
 
 /** Publishes a reply on the replies' own channel (confirms; `mandatory` as the reply says). */
 export type ReplyPublisher = (reply: ReplyPublish) => Promise<"confirmed" | "unroutable">;
