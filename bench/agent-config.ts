@@ -1,4 +1,5 @@
 import { AMQP_URL, type BenchQueue } from "./broker.js";
+import { replyConfig } from "./replies.js";
 
 export interface AgentSettings {
   queue: BenchQueue;
@@ -51,6 +52,7 @@ export function agentConfig(s: AgentSettings): Record<string, unknown> {
             durable: false,
             delete: false,
             prefetch_count: s.prefetch,
+            ...(s.queue.replies ? { reply: replyConfig(s.queue.replies) } : {}),
           },
         },
       },

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import amqplib, { type ChannelModel, type ConfirmChannel } from "amqplib";
 import { epochMs } from "./protocol.js";
+import { declareReplyTarget, deleteReplyTarget, ReplyCollector, type ReplyTarget } from "./replies.js";
 
 export const AMQP_URL = process.env.BENCH_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672/";
 
@@ -8,6 +9,8 @@ export const AMQP_URL = process.env.BENCH_AMQP_URL ?? "amqp://guest:guest@127.0.
 export interface BenchQueue {
   queue: string;
   exchange: string;
+  /** Where the agent publishes its replies, for a variant with `replies`. */
+  replies?: ReplyTarget;
 }
 
 const RUN_ID = randomBytes(3).toString("hex");
@@ -82,8 +85,8 @@ export class BenchBroker {
     return channel;
   }
 
-  /** A fresh queue and exchange, named `bench-<run>-<label>-<n>`. */
-  async declare(label: string): Promise<BenchQueue> {
+  /** A fresh queue and exchange, named `bench-<run>-<label>-<n>` (`replies`: and a reply target). */
+  async declare(label: string, replies = false): Promise<BenchQueue> {
     sequence += 1;
     const name = `bench-${RUN_ID}-${label}-${sequence}`;
     const q: BenchQueue = { queue: name, exchange: `${name}-x` };
@@ -91,6 +94,7 @@ export class BenchBroker {
     await channel.assertExchange(q.exchange, "topic", { durable: false, autoDelete: false });
     await channel.assertQueue(q.queue, { durable: false, autoDelete: false, exclusive: false });
     await channel.bindQueue(q.queue, q.exchange, "#");
+    if (replies) q.replies = await declareReplyTarget(channel, name);
     this.declared.add(q);
     return q;
   }
@@ -138,9 +142,19 @@ export class BenchBroker {
     this.declared.delete(q);
     const channel = await this.open().catch(() => undefined);
     await channel?.deleteQueue(q.queue).catch(() => undefined);
-    // The agent declares its dead-letter queue next to the queue.
+    // The agent declares its dead-letter queue, its retry set-aside queue and its own exchange.
     await channel?.deleteQueue(`${q.queue}.dlq`).catch(() => undefined);
+    await channel?.deleteQueue(`${q.queue}.retry.setaside`).catch(() => undefined);
+    await channel?.deleteExchange(`${q.queue}.agent`).catch(() => undefined);
     await channel?.deleteExchange(q.exchange).catch(() => undefined);
+    if (channel && q.replies) await deleteReplyTarget(channel, q.replies);
+  }
+
+  /** Starts timing the replies of a queue declared with `replies` (undefined for the others). */
+  async collectReplies(q: BenchQueue): Promise<ReplyCollector | undefined> {
+    if (!q.replies) return undefined;
+    await this.open();
+    return ReplyCollector.start(this.connection as ChannelModel, q.replies);
   }
 
   /** Deletes every queue still declared, then closes. Never throws. */

@@ -10,6 +10,8 @@ import { epochMs } from "./protocol.js";
 import { littleLimit, type Scenario, type Variant } from "./scenarios.js";
 import type { StubClient } from "./stub-client.js";
 
+export { failedRun, medianOfRounds } from "./rounds.js";
+
 export interface RunResult {
   scenario: string;
   title: string;
@@ -49,7 +51,13 @@ export interface RunResult {
   /** Runs behind this result (`Scenario.rounds`): it holds their medians, and the peak RSS of all. */
   rounds?: number;
   /** Each round's throughput and CPU, in run order, when there were several. */
-  perRound?: Array<{ rate: number; cpuPer10k: number; p99Ms: number; peakRssMb: number }>;
+  perRound?: Array<
+    Pick<RunResult, "rate" | "cpuPer10k" | "p50Ms" | "p99Ms" | "peakRssMb" | "hostBusyCores"> &
+      Partial<Pick<RunResult, "replyP50Ms" | "replyP99Ms">>
+  >;
+  /** Publish → reply delivered to the bench's consumer, p50/p99 ms (variants with `replies`). */
+  replyP50Ms?: number;
+  replyP99Ms?: number;
   error?: string;
 }
 
@@ -119,76 +127,6 @@ function otlpEnv(endpoint: string): NodeJS.ProcessEnv {
   return { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_MAX_QUEUE_SIZE: "65536" };
 }
 
-/** A variant's run that failed twice. */
-export function failedRun(s: Scenario, v: Variant, error: string): RunResult {
-  return {
-    scenario: s.key,
-    title: s.title,
-    variant: v.label,
-    processes: 1,
-    messages: v.messages ?? s.messages,
-    invocations: 0,
-    duplicates: 0,
-    seconds: 0,
-    rate: 0,
-    limit: undefined,
-    efficiency: undefined,
-    latencyRate: s.latencyRate,
-    p50Ms: Number.NaN,
-    p99Ms: Number.NaN,
-    cpuPer10k: Number.NaN,
-    stubCpuPer10k: Number.NaN,
-    hostBusyCores: Number.NaN,
-    turnaroundP50Ms: Number.NaN,
-    turnaroundP99Ms: Number.NaN,
-    stubHoldMs: Number.NaN,
-    prefetch: 0,
-    peakRssMb: Number.NaN,
-    pids: [],
-    drainUs: [0, 0],
-    error,
-  };
-}
-
-/**
- * One result for a variant run in several rounds (interleaved with the other variants, so a
- * machine that speeds up or slows down during the run affects all of them alike): the median of
- * each measure, the highest peak RSS. A round that failed is left out; all failed: the first.
- */
-export function medianOfRounds(results: readonly RunResult[]): RunResult {
-  const ok = results.filter((r) => !r.error);
-  const first = (ok[0] ?? results[0]) as RunResult;
-  if (ok.length <= 1) return first;
-  const mid = (pick: (r: RunResult) => number) => median(ok.map(pick));
-  const rate = mid((r) => r.rate);
-  return {
-    ...first,
-    invocations: mid((r) => r.invocations),
-    duplicates: Math.max(...ok.map((r) => r.duplicates)),
-    seconds: mid((r) => r.seconds),
-    rate,
-    efficiency: first.limit ? rate / first.limit : undefined,
-    p50Ms: mid((r) => r.p50Ms),
-    p99Ms: mid((r) => r.p99Ms),
-    cpuPer10k: mid((r) => r.cpuPer10k),
-    stubCpuPer10k: mid((r) => r.stubCpuPer10k),
-    hostBusyCores: mid((r) => r.hostBusyCores),
-    turnaroundP50Ms: mid((r) => r.turnaroundP50Ms),
-    turnaroundP99Ms: mid((r) => r.turnaroundP99Ms),
-    stubHoldMs: mid((r) => r.stubHoldMs),
-    peakRssMb: Math.max(...ok.map((r) => r.peakRssMb)),
-    pids: ok.flatMap((r) => r.pids),
-    profiles: ok.flatMap((r) => r.profiles ?? []),
-    rounds: ok.length,
-    perRound: ok.map((r) => ({
-      rate: r.rate,
-      cpuPer10k: r.cpuPer10k,
-      p99Ms: r.p99Ms,
-      peakRssMb: r.peakRssMb,
-    })),
-  };
-}
-
 /** The directory a run's agents write their CPU profiles to, when the run is profiled. */
 function profileDirOf(ctx: BenchContext, s: Scenario, v: Variant): string | undefined {
   if (v.kind !== "agent") return undefined;
@@ -217,7 +155,7 @@ function deadProcess(processes: readonly ConsumerProcess[]): () => string | unde
  */
 export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Promise<RunResult> {
   const messages = v.messages ?? s.messages;
-  const q = await ctx.broker.declare(s.key);
+  const q = await ctx.broker.declare(s.key, v.kind === "agent" && v.replies === true);
   let processes: ConsumerProcess[] = [];
   try {
     await ctx.broker.fill(q, messages, s.bytes, s.traced);
@@ -250,9 +188,11 @@ export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Pr
     await new Promise((resolve) => setTimeout(resolve, s.functionMs + 300));
 
     await ctx.stub.reset();
+    const replies = await ctx.broker.collectReplies(q);
     const dripped = await ctx.broker.drip(q, s.latencyRate, s.latencySeconds, s.bytes, s.traced);
     await ctx.stub.waitFor(dripped, 20_000, alive);
     const latency = await ctx.stub.stats();
+    const replied = await replies?.finish(dripped);
     const peakRssMb = Math.max(...processes.map((p) => memoryMb(p.pid, "VmHWM") ?? 0));
 
     const rate = counted / seconds;
@@ -272,6 +212,7 @@ export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Pr
       latencyRate: s.latencyRate,
       p50Ms: percentile(latency.latencies, 50),
       p99Ms: percentile(latency.latencies, 99),
+      ...replied,
       cpuPer10k: (cpu / counted) * 10_000,
       stubCpuPer10k: (stubCpu / counted) * 10_000,
       hostBusyCores: hostBusy / seconds,

@@ -29,6 +29,8 @@ export interface AgentVariant {
   tracing?: "off" | "propagate" | "export";
   /** More OpenTelemetry variables for an `export` variant (batch processor or exporter settings). */
   otelEnv?: Readonly<Record<string, string>>;
+  /** `async/amqp.reply` in `exchange` mode to an exchange the bench declares (bench/replies.ts). */
+  replies?: boolean;
 }
 
 export interface BaselineVariant {
@@ -198,6 +200,22 @@ export const SCENARIOS: Scenario[] = [
         otelEnv: { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
         once: true,
       },
+    ],
+  },
+  {
+    // What replies add per message (issue 20): one publish and its confirm before each ack.
+    key: "reply-c10",
+    title: "0ms x10 replies",
+    functionMs: 0,
+    concurrency: 10,
+    messages: 20_000,
+    bytes: SMALL,
+    latencyRate: 500,
+    latencySeconds: 5,
+    rounds: 3,
+    variants: [
+      { kind: "agent", label: "agent" },
+      { kind: "agent", label: "agent replies", replies: true },
     ],
   },
   {

@@ -155,8 +155,36 @@ export function checkTargets(runs: readonly RunResult[], startup: readonly Start
         }
       : notMeasured("batch 10 >= 5x batch 1 throughput (x10 workers)"),
   );
-  checks.push(...tracingTargets(runs));
+  checks.push(...tracingTargets(runs), ...replyTargets(runs));
   return checks;
+}
+
+/**
+ * Issue 20's target, in the same run: what replies add to p50 at 500 msg/s. Read twice: at invoke
+ * start, like every latency here (replies hold a prefetch slot one confirm longer); and as publish →
+ * reply delivered against the plain agent's publish → invoke start, which holds the whole reply
+ * path (the function's response, the publish, the delivery to the requester): an upper bound.
+ */
+function replyTargets(runs: readonly RunResult[]): TargetCheck[] {
+  const plain = find(runs, "reply-c10", "agent");
+  const replies = find(runs, "reply-c10", "agent replies");
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
+  const target = "replies: p50 added <= 2 ms at 500 msg/s";
+  if (!plain || !replies) return [notMeasured(target)];
+  const added = replies.p50Ms - plain.p50Ms;
+  const whole = (replies.replyP50Ms ?? Number.NaN) - plain.p50Ms;
+  return [
+    {
+      target: `${target} (publish -> invoke start)`,
+      measured: `${ms(added)} (p50 ${ms(replies.p50Ms)} vs ${ms(plain.p50Ms)}, p99 ${ms(replies.p99Ms)} vs ${ms(plain.p99Ms)})`,
+      met: added <= 2,
+    },
+    {
+      target: `${target} (publish -> reply delivered, upper bound)`,
+      measured: `${ms(whole)} (reply p50 ${ms(replies.replyP50Ms ?? Number.NaN)}, p99 ${ms(replies.replyP99Ms ?? Number.NaN)})`,
+      met: whole <= 2,
+    },
+  ];
 }
 
 /** Issue 21's targets: the agent's CPU per message with tracing against tracing off, in one run. */
