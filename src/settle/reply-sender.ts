@@ -90,10 +90,7 @@ export class ReplySender {
       if (result === "confirmed") this.options.metrics.replies.published.inc();
       else this.options.metrics.replies.failure("unroutable").inc();
     } catch (thrown) {
-      const code = replyCode(thrown);
-      this.options.metrics.replies
-        .failure(code === 404 ? "exchange_not_found" : code === undefined ? "error" : "refused")
-        .inc();
+      this.options.metrics.replies.failure(failureReasonOf(thrown)).inc();
     }
   }
 
@@ -135,14 +132,7 @@ export class ReplySender {
     try {
       result = await this.options.publish(reply);
     } catch (thrown) {
-      const error = toError(thrown);
-      const code = replyCode(error);
-      this.failed(
-        held,
-        probe,
-        code === 404 ? "exchange_not_found" : code === undefined ? "error" : "refused",
-        error.message,
-      );
+      this.failed(held, probe, failureReasonOf(thrown), toError(thrown).message);
       return { kind: "reply_failed", cause: "error" };
     }
     if (result === "unroutable") {
@@ -216,4 +206,10 @@ export class ReplySender {
       this.wakers.add(done);
     });
   }
+}
+
+/** Why a publish threw: a missing exchange (404), another channel error, or no broker answer at all. */
+function failureReasonOf(thrown: unknown): ReplyFailureReason {
+  const code = replyCode(thrown);
+  return code === 404 ? "exchange_not_found" : code === undefined ? "error" : "refused";
 }

@@ -1,22 +1,34 @@
+/** What Lambda says a function answered: JSON. */
+export const JSON_RESPONSE = "application/json";
+
+/**
+ * A function's response as JSON: `null` for an empty (or blank) payload, `undefined` when it is not
+ * JSON. Parsed once per response and shared by the readers below.
+ */
+export function responseJson(payload: Uint8Array | undefined): unknown {
+  if (!payload || payload.byteLength === 0) return null;
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
+  if (text.trim() === "") return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads a function's response for a partial batch failure (`{"batchItemFailures":[{"itemIdentifier":
  * "<deliveryTag>"}]}`), as Lambda reads SQS partial batch responses: a response that is not JSON,
  * a malformed list, or an identifier that is not a message of the batch fails the whole batch
  * (`invalid`); valid JSON without a `batchItemFailures` list (or an empty response) is success.
+ * `body` is the response already parsed by `responseJson`, when the caller has it.
  */
 export function readBatchResponse(
   payload: Uint8Array | undefined,
   batchTags: ReadonlySet<string>,
+  body: unknown = responseJson(payload),
 ): { failed: Set<string> } | { invalid: string } {
-  if (!payload || payload.byteLength === 0) return { failed: new Set() };
-  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
-  if (text.trim() === "") return { failed: new Set() };
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { invalid: "the function's response is not valid JSON" };
-  }
+  if (body === undefined) return { invalid: "the function's response is not valid JSON" };
   if (
     body === null ||
     typeof body !== "object" ||

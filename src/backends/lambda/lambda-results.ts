@@ -1,11 +1,9 @@
 import type { EventFormat } from "../../config/types.js";
 import type { CallReport, Failure, MessageOutcome, OutgoingMessage, SendReport } from "../backend.js";
 import { failureScope } from "../failure-scope.js";
-import { readBatchResponse } from "./batch-response.js";
+import { JSON_RESPONSE, readBatchResponse, responseJson } from "./batch-response.js";
 import type { InvokeOutcome } from "./invoke/index.js";
 import { repliesOf } from "./reply-bytes.js";
-
-const JSON_RESPONSE = "application/json";
 
 /**
  * What a successful invocation answered, per message: every message succeeded (`body` events),
@@ -27,13 +25,15 @@ export function readLambdaResponse(
   const { live, payload, durationMs, eventFormat } = call;
   const tags = new Map(live.map((out) => [String(out.message.fields.deliveryTag), out]));
   const whole = { body: payload, contentType: JSON_RESPONSE };
-  const replies = call.replies ? repliesOf(payload, [...tags.keys()], call.wholePayload) : undefined;
+  // Parsed once: the replies and the partial-batch response read the same JSON.
+  const json = call.replies || eventFormat !== "body" ? responseJson(payload) : undefined;
+  const replies = call.replies ? repliesOf(payload, [...tags.keys()], call.wholePayload, json) : undefined;
   const responseOf = (tag: string) => replies?.get(tag) ?? whole;
   if (eventFormat === "body") {
     for (const [tag, out] of tags) results.set(out.id, { kind: "succeeded", response: responseOf(tag) });
     return;
   }
-  const read = readBatchResponse(payload, new Set(tags.keys()));
+  const read = readBatchResponse(payload, new Set(tags.keys()), json);
   if ("invalid" in read) {
     const failure: Failure = {
       kind: "invalid_response",

@@ -1,7 +1,7 @@
 import { isPlainObject } from "../../shared/is-plain-object.js";
 import type { BackendResponse } from "../backend.js";
+import { JSON_RESPONSE, responseJson } from "./batch-response.js";
 
-const JSON_RESPONSE = "application/json";
 const EMPTY: BackendResponse = { body: undefined, contentType: JSON_RESPONSE };
 const NONE: BackendResponse = { body: undefined, contentType: JSON_RESPONSE, withoutReply: true };
 
@@ -10,22 +10,22 @@ const NONE: BackendResponse = { body: undefined, contentType: JSON_RESPONSE, wit
  * message per invocation, or `event_format: body`) the payload as returned, unless it is an object
  * with a `replies` list; otherwise only `replies` entries count (`{"itemIdentifier", "body",
  * "headers"}`; `body` sent as `JSON.stringify(body)`), and a message without one gets no reply.
- * `null` (or nothing) is an empty body.
+ * `null` (or nothing) is an empty body. `json` is the payload already parsed by `responseJson`.
  */
 export function repliesOf(
   payload: Uint8Array | undefined,
   tags: readonly string[],
   wholePayload: boolean,
+  json: unknown = responseJson(payload),
 ): Map<string, BackendResponse> {
-  const parsed = parse(payload);
-  const listed = isPlainObject(parsed.value) && Array.isArray(parsed.value.replies);
+  const listed = isPlainObject(json) && Array.isArray(json.replies);
   const replies = new Map<string, BackendResponse>();
   if (wholePayload && !listed) {
-    const whole = parsed.value === null ? EMPTY : { body: payload, contentType: JSON_RESPONSE };
+    const whole = json === null ? EMPTY : { body: payload, contentType: JSON_RESPONSE };
     for (const tag of tags) replies.set(tag, whole);
     return replies;
   }
-  const entries = listed ? ((parsed.value as { replies: unknown[] }).replies ?? []) : [];
+  const entries = listed ? ((json as { replies: unknown[] }).replies ?? []) : [];
   const wanted = new Set(tags);
   for (const entry of entries) {
     if (!isPlainObject(entry)) continue;
@@ -58,16 +58,4 @@ function primitiveHeaders(value: unknown): Record<string, string | number | bool
       headers[name] = item;
   }
   return headers;
-}
-
-/** The payload as JSON: `value` is `null` for an empty payload, `undefined` when it is not JSON. */
-function parse(payload: Uint8Array | undefined): { value: unknown } {
-  if (!payload || payload.byteLength === 0) return { value: null };
-  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
-  if (text.trim() === "") return { value: null };
-  try {
-    return { value: JSON.parse(text) };
-  } catch {
-    return { value: undefined };
-  }
 }
