@@ -9,19 +9,10 @@ import {
   replyOf,
 } from "../../../src/copies/reply-message.js";
 import { fakeMessage } from "../amqp-fixtures.js";
+import { agentConfig } from "../pipeline/fakes.js";
 
-const base: ReplyConfig = {
-  mode: "reply_to",
-  exchange: "",
-  routingKey: [{ from: "routing_key" }],
-  routingKeyTemplate: "{{routing_key}}",
-  persistent: true,
-  contentType: undefined,
-  headers: {},
-  backend: 0,
-  expirationMs: undefined,
-  onFailure: "none",
-};
+/** `reply: {mode: "reply_to"}` with every default, as the config resolves it. */
+const base = agentConfig({ amqp: { reply: { mode: "reply_to" } } }).amqp.reply as ReplyConfig;
 const origin = { exchange: "orders", routingKey: "order.created" };
 const response = { body: Buffer.from('{"ok":true}'), contentType: "application/json" };
 
