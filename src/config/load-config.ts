@@ -136,13 +136,16 @@ function resolveRootTimeout(raw: unknown): number {
 }
 
 const COMMENT_KEY = /^[@$_#]/;
-/** Objects whose keys are data, not config fields: header names may start with `_`, patterns use `$or`. */
-const VERBATIM = new Set(["queue_arguments", "arguments", "filter_patterns"]);
+/**
+ * Objects whose keys are data, not config fields: argument and header names may start with `_`
+ * (`reply.headers`, an HTTP backend's `headers`), patterns use `$or`, `mapping` renames fields such as `_id`.
+ */
+const VERBATIM = new Set(["queue_arguments", "arguments", "filter_patterns", "headers", "mapping"]);
 
 /**
  * Drops KrakenD's comment keys (`"@comment"`, `"$ref"`, `"_note"`, `"#"`…), which its schema allows
- * in every object, so strict sections accept them. Queue arguments, binding arguments and filter
- * patterns are passed through untouched.
+ * in every object, so strict sections accept them. The objects named in `VERBATIM` are passed
+ * through untouched.
  */
 function stripCommentKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripCommentKeys);

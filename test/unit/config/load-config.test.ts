@@ -150,6 +150,31 @@ describe("resolveConfig", () => {
     assert.equal(resolveConfig(file(raw), {}).agents[0]?.amqp.queue, "krakend");
   });
 
+  it("keeps _-, $-, #- and @-prefixed names inside header maps and mapping (data, not comments)", () => {
+    const raw = seedAgent({
+      amqp: { reply: { mode: "reply_to", headers: { _id: "r", $kind: "x", "@at": "y", "#n": 1 } } },
+    });
+    const [backend] = raw.backend as Array<Record<string, unknown>>;
+    raw.backend = [
+      backend,
+      {
+        host: ["http://127.0.0.1:8080"],
+        url_pattern: "/in",
+        method: "POST",
+        mapping: { _id: "id" },
+        extra_config: { "amqp_lambda_agent/http": { headers: { _Tenant: "acme", "#Trace": "kept" } } },
+      },
+    ];
+    const [agent] = resolveConfig(file(raw), {}).agents;
+    assert.deepEqual(agent?.amqp.reply?.headers, { _id: "r", $kind: "x", "@at": "y", "#n": 1 });
+    const http = agent?.backends[1];
+    assert.equal(http?.kind, "http");
+    assert.deepEqual(http?.kind === "http" ? http.http.headers : undefined, {
+      _Tenant: "acme",
+      "#Trace": "kept",
+    });
+  });
+
   it("consumer.timeout defaults to the file's root timeout, then 2 s", () => {
     const raw = seedAgent({ agent: { consumer: { topic: "*" } } });
     assert.equal(
