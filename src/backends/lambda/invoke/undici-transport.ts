@@ -9,6 +9,23 @@ import { CONNECT_TIMEOUT_MS, type Transport, type WireResult } from "./transport
 /** How long an idle connection is kept when the server gives no Keep-Alive hint. */
 const IDLE_CONNECTION_MS = 30_000;
 
+/** Payloads up to this size are copied into one buffer before they are sent. */
+export const JOIN_PAYLOAD_UP_TO_BYTES = 64 * 1024;
+
+/**
+ * The request body undici is given. undici writes an Iterable body one chunk per socket write (a
+ * system call each: three for one message's event), a single buffer together with the request
+ * head in one; so a small payload is joined, and a large one, where a copy would cost memory and
+ * the writes are few per byte, is sent as its chunks (documented for dispatch, missing from its types).
+ */
+export function requestBody(payload: readonly Uint8Array[]): Uint8Array {
+  if (payload.length === 1) return payload[0] as Uint8Array;
+  let size = 0;
+  for (const chunk of payload) size += chunk.byteLength;
+  if (size <= JOIN_PAYLOAD_UP_TO_BYTES) return Buffer.concat(payload, size);
+  return payload as unknown as Uint8Array;
+}
+
 /**
  * One call on undici's low-level `dispatch`: the response is collected into chunks without a
  * stream per response. Settles exactly once: response, error, timeout or close.
@@ -70,7 +87,7 @@ class InvokeCall implements Dispatcher.DispatchHandler {
 
 /**
  * undici: a Pool of `sockets` keep-alive connections (Nagle off) to the target's origin, requests
- * written by `dispatch` with the payload chunks as the body. One timer per call bounds the whole
+ * written by `dispatch` with the payload as the body (`requestBody`). One timer per call bounds the whole
  * attempt; when it fires the request is aborted and its connection closed.
  */
 export function createUndiciTransport(target: InvokeTarget, sockets: number): Transport {
@@ -87,10 +104,8 @@ export function createUndiciTransport(target: InvokeTarget, sockets: number): Tr
     send(_target, headers, payload, timeoutMs) {
       return new Promise<WireResult>((resolve) => {
         const call = new InvokeCall(calls, resolve, timeoutMs);
-        // Several chunks go as an Iterable body (documented for dispatch, missing from its types).
-        const body = (payload.length === 1 ? payload[0] : payload) as Uint8Array;
         try {
-          pool.dispatch({ method: "POST", path: target.path, headers, body }, call);
+          pool.dispatch({ method: "POST", path: target.path, headers, body: requestBody(payload) }, call);
         } catch (error) {
           call.onResponseError(null, toError(error));
         }
