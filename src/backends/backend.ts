@@ -106,6 +106,8 @@ export interface CallReport {
   backend?: string;
   /** The id the platform gave the request (Lambda's `x-amzn-RequestId`), for the tracing CLIENT span. */
   requestId?: string;
+  /** The HTTP status of a successful HTTP backend request, for the tracing CLIENT span (a failure's is in `failure`). */
+  httpStatus?: number;
 }
 
 export interface SendReport {
@@ -119,8 +121,8 @@ export interface SendReport {
 /** What one call goes to, as a tracing CLIENT span names it (it also decides the trace headers sent). */
 export type CallTarget =
   | { kind: "lambda"; functionName: string }
-  /** `url` without credentials (it becomes `url.full`). */
-  | { kind: "http"; method: string; url: string };
+  /** `url` without credentials (it becomes `url.full`); `address` its host name (`server.address`; read from `url` when absent). */
+  | { kind: "http"; method: string; url: string; address?: string };
 
 /** One call's part of the trace: the headers that carry it, of the kind its target needs. */
 export interface TracedCall {

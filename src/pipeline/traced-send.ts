@@ -19,7 +19,7 @@ function callResult(report: CallReport | undefined): CallResult | undefined {
     report && {
       errorType: errorTypeOf(report),
       requestId: report.requestId,
-      statusCode: report.failure?.httpStatus,
+      statusCode: report.httpStatus ?? report.failure?.httpStatus,
     }
   );
 }

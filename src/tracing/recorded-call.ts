@@ -46,7 +46,7 @@ function startClientSpan(tracer: Tracer, target: CallTarget, parent: Context): S
     [HTTP_CLIENT_ATTRIBUTES.requestMethod]: target.method,
     [HTTP_CLIENT_ATTRIBUTES.urlFull]: target.url,
   };
-  const address = URL.parse(target.url)?.hostname;
+  const address = target.address ?? URL.parse(target.url)?.hostname;
   if (address) attributes[HTTP_CLIENT_ATTRIBUTES.serverAddress] = address;
   return tracer.startSpan(target.method, { kind: SpanKind.CLIENT, attributes }, parent);
 }

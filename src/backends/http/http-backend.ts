@@ -66,7 +66,12 @@ export function createHttpBackend(config: HttpBackendConfig, deps: HttpBackendDe
   async function sendOne(outgoing: OutgoingMessage, extras: SendExtras | undefined): Promise<RequestReport> {
     if (bucket) await waitUnlessAborted(bucket.reserve(), closing.signal);
     const target = targets.pick();
-    const traced = extras?.trace?.startCall({ kind: "http", method: config.method, url: target.display });
+    const traced = extras?.trace?.startCall({
+      kind: "http",
+      method: config.method,
+      url: target.display,
+      address: target.hostname,
+    });
     const report = await makeRequest(outgoing, target, traced?.headers);
     traced?.end(report.call);
     return report;
@@ -127,7 +132,15 @@ export function createHttpBackend(config: HttpBackendConfig, deps: HttpBackendDe
             contentType: typeof contentType === "string" ? contentType : undefined,
           },
         },
-        call: { outcome: "ok", failure: undefined, scope: undefined, reason: "ok", startedAt, durationMs },
+        call: {
+          outcome: "ok",
+          failure: undefined,
+          scope: undefined,
+          reason: "ok",
+          startedAt,
+          durationMs,
+          httpStatus: response.status,
+        },
       };
     }
     const { failure, retryAfterMs } = statusFailure(response, request, durationMs, Date.now());

@@ -104,6 +104,8 @@ describe("several backends: each call gets the trace headers of its own backend'
     }
     assert.equal(lambdaSpan.attributes["aws.request_id"], "req-lambda");
     assert.equal(httpSpan.attributes["url.full"], `${stub.url}/orders`);
+    assert.equal(httpSpan.attributes["http.response.status_code"], 200);
+    assert.equal(httpSpan.attributes["server.address"], new URL(stub.url).hostname);
     assert.equal(
       decodeClientContext(lambdaHeaders).traceparent.slice(36, 52),
       lambdaSpan.spanContext().spanId,
