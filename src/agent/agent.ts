@@ -1,6 +1,5 @@
 import type { ConsumeMessage } from "amqplib";
 import { BrokerConnection } from "../amqp/broker-connection.js";
-import type { TlsMaterial } from "../amqp/connect-options.js";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
 import { Publisher } from "../amqp/publisher.js";
 import type { AgentConfig } from "../config/types.js";
@@ -13,7 +12,7 @@ import {
 } from "../observability/agent-status.js";
 import { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
-import type { AgentMetrics, Metrics } from "../observability/metrics.js";
+import type { AgentMetrics } from "../observability/metrics.js";
 import type { CircuitTransition } from "../policy/circuit-breaker.js";
 import { ConsumerControl } from "../policy/consumer-control.js";
 import { HealthWatch } from "./health-watch.js";
@@ -26,7 +25,7 @@ import {
   reportCircuit,
 } from "./log-lines.js";
 import {
-  type AgentSeams,
+  type AgentOptions,
   admitDelivery,
   backendOf,
   buildPipeline,
@@ -59,13 +58,12 @@ export class Agent implements ObservedAgent {
   private failure: ((error: AgentError) => void) | undefined;
   readonly failed: Promise<AgentError>;
 
-  constructor(
-    readonly config: AgentConfig,
-    registry: Metrics,
-    private readonly log: Logger,
-    tls: TlsMaterial,
-    seams: AgentSeams = {},
-  ) {
+  readonly config: AgentConfig;
+  private readonly log: Logger;
+
+  constructor({ config, registry, log, tls, ...seams }: AgentOptions) {
+    this.config = config;
+    this.log = log;
     const onOrphan: OrphanHandler = (orphan) => reportOrphan(orphan, this.metrics, log);
     const backend = seams.backend ?? backendOf(config, { onOrphan });
     this.metrics = registry.forAgent(config.name, backend.labels ?? [backend.label]);

@@ -1,5 +1,5 @@
 import type { ConsumeMessage } from "amqplib";
-import { brokerAddress, vhostOf } from "../amqp/connect-options.js";
+import { brokerAddress, type TlsMaterial, vhostOf } from "../amqp/connect-options.js";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
 import type { Backend } from "../backends/backend.js";
 import { createFanOut } from "../backends/fan-out.js";
@@ -12,7 +12,7 @@ import { compileFilterPatterns } from "../filter/index.js";
 import { Intake } from "../intake/intake.js";
 import type { LogThrottle } from "../observability/log-throttle.js";
 import type { Logger } from "../observability/logger.js";
-import type { AgentMetrics } from "../observability/metrics.js";
+import type { AgentMetrics, Metrics } from "../observability/metrics.js";
 import { runBatch } from "../pipeline/batch-run.js";
 import { Scheduler } from "../pipeline/scheduler.js";
 import { CircuitBreaker, type CircuitTransition } from "../policy/circuit-breaker.js";
@@ -26,6 +26,14 @@ import { TRACING_OFF, type Tracing } from "../tracing/index.js";
 
 /** Tests: a backend of their own instead of the config's; the process's tracing (off when absent). */
 export type AgentSeams = Pick<PipelineWiring, "backend" | "tracing">;
+
+/** What an agent is made of: its config, the process's metrics registry, its logger and TLS files. */
+export interface AgentOptions extends AgentSeams {
+  config: AgentConfig;
+  registry: Metrics;
+  log: Logger;
+  tls: TlsMaterial;
+}
 
 export interface PipelineParts {
   backend: Backend;

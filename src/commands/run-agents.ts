@@ -36,7 +36,14 @@ export async function runAgents(
   const tracing = await startTracing(config.options.tracing, env, log);
   const loggers = new Map(config.agents.map((a) => [a.name, agentLogger(log, a.name)]));
   const agents = config.agents.map(
-    (a) => new Agent(a, metrics, loggers.get(a.name) as Logger, tls.get(a.name) ?? {}, { tracing }),
+    (a) =>
+      new Agent({
+        config: a,
+        registry: metrics,
+        log: loggers.get(a.name) as Logger,
+        tls: tls.get(a.name) ?? {},
+        tracing,
+      }),
   );
   let server: Server | undefined;
   let http: RunningAgents["http"];
