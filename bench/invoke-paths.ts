@@ -7,15 +7,15 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { Agent, createServer, request } from "node:http";
+import { Agent, request } from "node:http";
 import { join } from "node:path";
-import { LambdaClient } from "@aws-sdk/client-lambda";
 import { Sha256 } from "@smithy/core/checksum";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createHttpInvoker } from "../src/backends/lambda/invoke/http-invoker.js";
 import { createSdkInvoker } from "../src/backends/lambda/invoke/sdk-invoker.js";
 import type { InvokerOptions } from "../src/backends/lambda/invoke/types.js";
 import { createUndiciTransport } from "../src/backends/lambda/invoke/undici-transport.js";
+import { credentialProviderMicros } from "./credential-cost.js";
 import { createKeepAliveAgent } from "./keep-alive-agent.js";
 import { createNodeHttpTransport } from "./node-http-transport.js";
 
@@ -23,7 +23,6 @@ const IN_FLIGHT = 10;
 const SECONDS = Number(process.argv[2] ?? 5);
 const WARMUP_SECONDS = 1;
 const ROUNDS = 5;
-const RESPONSE = Buffer.from('{"batchItemFailures":[]}');
 /** An rmq-style event in three chunks, as the agent hands them over. */
 const EVENT = [
   Buffer.from('{"eventSource":"aws:rmq","rmqMessagesByQueue":{"q::/":['),
@@ -42,29 +41,10 @@ interface PathResult {
   cpuMicrosPerCall: number;
 }
 
-function runStub(): void {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on("end", () => {
-      res.writeHead(200, {
-        "content-type": "application/json",
-        "content-length": RESPONSE.byteLength,
-        "x-amz-executed-version": "$LATEST",
-        "x-amzn-requestid": "4b2d6a1e-0000-4000-8000-000000000000",
-      });
-      res.end(RESPONSE);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address();
-    process.send?.(typeof address === "object" && address ? address.port : 0);
-  });
-  process.on("disconnect", () => process.exit(0));
-}
-
 async function startStub(): Promise<{ child: ChildProcess; endpoint: string }> {
-  const child = fork(import.meta.filename, ["stub"], { execArgv: ["--import", "tsx"] });
+  const child = fork(join(import.meta.dirname, "invoke-paths-stub.ts"), [], {
+    execArgv: ["--import", "tsx"],
+  });
   const [port] = (await once(child, "message")) as [number];
   return { child, endpoint: `http://127.0.0.1:${port}` };
 }
@@ -178,29 +158,6 @@ function baselines(endpoint: string): Record<string, Call> {
 }
 
 /** µs per call of the SDK's memoized default credential provider, as the http path calls it per request. */
-async function credentialProviderMicros(endpoint: string): Promise<number> {
-  const client = new LambdaClient({ endpoint, region: "us-east-1" });
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench" });
-  try {
-    await client.config.credentials();
-    const n = 100_000;
-    const started = process.cpuUsage();
-    for (let i = 0; i < n; i += 1) await client.config.credentials();
-    const cpu = process.cpuUsage(started);
-    return (cpu.user + cpu.system) / n;
-  } finally {
-    for (const [key, value] of [
-      ["AWS_ACCESS_KEY_ID", saved.id],
-      ["AWS_SECRET_ACCESS_KEY", saved.secret],
-    ] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-    client.destroy();
-  }
-}
-
 function table(results: readonly PathResult[]): string {
   const sdk = results.find((r) => r.path.startsWith("sdk"));
   const signing = results.find((r) => r.path.startsWith("signing"));
@@ -272,5 +229,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === "stub") runStub();
-else await main();
+await main();

@@ -4,7 +4,7 @@ import { agentConfig, awsEnv } from "./agent-config.js";
 import type { BenchBroker, BenchQueue } from "./broker.js";
 import { AMQP_URL } from "./broker.js";
 import { monotonicUs, type ProfileSummary } from "./cpu-profile.js";
-import { CpuSampler, hostCpu, median, memoryMb, percentile } from "./measure.js";
+import { CpuSampler, hostCpu, memoryMb, percentile } from "./measure.js";
 import { ConsumerProcess } from "./processes.js";
 import { epochMs } from "./protocol.js";
 import { littleLimit, type Scenario, type Variant } from "./scenarios.js";
@@ -141,7 +141,7 @@ function prefetchOf(s: Scenario, v: Variant): number {
   return (v.kind === "agent" ? v.prefetch : undefined) ?? s.prefetch ?? s.concurrency;
 }
 
-function deadProcess(processes: readonly ConsumerProcess[]): () => string | undefined {
+export function deadProcess(processes: readonly ConsumerProcess[]): () => string | undefined {
   return () => {
     const dead = processes.find((p) => !p.running);
     return dead ? `the ${dead.label} process exited: ${dead.output.slice(-1500)}` : undefined;
@@ -229,56 +229,4 @@ export async function measureRun(ctx: BenchContext, s: Scenario, v: Variant): Pr
     await Promise.all(processes.map((p) => p.stop()));
     await ctx.broker.delete(q);
   }
-}
-
-export interface StartupResult {
-  variant: string;
-  samplesMs: number[];
-  medianMs: number;
-  maxMs: number;
-  /** RSS of the process just after its first invocation (idle footprint), MB. */
-  rssAfterFirstMb: number;
-}
-
-/** Spawn → first stub request, `repeats` times, with one message waiting in the queue. */
-export async function measureStartup(ctx: BenchContext, v: Variant, repeats: number): Promise<StartupResult> {
-  const s: Scenario = {
-    key: "startup",
-    title: "start-up",
-    functionMs: 0,
-    concurrency: 10,
-    messages: 1,
-    bytes: 128,
-    latencyRate: 0,
-    latencySeconds: 0,
-    variants: [v],
-  };
-  const q = await ctx.broker.declare("startup");
-  const samplesMs: number[] = [];
-  let rssAfterFirstMb = 0;
-  try {
-    for (let i = 0; i < repeats; i += 1) {
-      await ctx.broker.fill(q, 1, s.bytes);
-      await ctx.stub.reset();
-      const processes = startConsumers(ctx, s, v, q);
-      try {
-        const count = await ctx.stub.waitFor(1, 20_000, deadProcess(processes));
-        const consumer = processes[0] as ConsumerProcess;
-        samplesMs.push(count.firstAt - consumer.spawnedAt);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        rssAfterFirstMb = Math.max(rssAfterFirstMb, memoryMb(consumer.pid, "VmRSS") ?? 0);
-      } finally {
-        await Promise.all(processes.map((p) => p.stop()));
-      }
-    }
-  } finally {
-    await ctx.broker.delete(q);
-  }
-  return {
-    variant: v.label,
-    samplesMs,
-    medianMs: median(samplesMs),
-    maxMs: Math.max(...samplesMs),
-    rssAfterFirstMb,
-  };
 }

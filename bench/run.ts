@@ -11,18 +11,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BenchBroker } from "./broker.js";
-import { type ProfileSummary, profileOf, profileTable, summarize } from "./cpu-profile.js";
+import { profileTable } from "./cpu-profile.js";
 import { describeMachine } from "./machine.js";
+import { measureStartup, type StartupResult } from "./measure-startup.js";
 import { forkStub, killAll, snapshotDist } from "./processes.js";
-import {
-  type BenchContext,
-  failedRun,
-  measureRun,
-  measureStartup,
-  medianOfRounds,
-  type RunResult,
-  type StartupResult,
-} from "./run-scenario.js";
+import { indent, profilesOf } from "./profile-report.js";
+import { type BenchContext, failedRun, measureRun, medianOfRounds, type RunResult } from "./run-scenario.js";
 import { SCENARIOS, type Scenario, STARTUP_REPEATS, type Variant } from "./scenarios.js";
 import { soak } from "./soak.js";
 import { StubClient } from "./stub-client.js";
@@ -170,7 +164,7 @@ async function measureOne(ctx: BenchContext, s: Scenario, v: Variant, step: stri
       return measureRun(ctx, s, v);
     });
     if (r.profileDir) {
-      r.profiles = profilesOf(r);
+      r.profiles = profilesOf(r, say);
       for (const p of r.profiles) say(indent(profileTable(p)));
     }
     const eff = r.efficiency === undefined ? "" : ` (${(r.efficiency * 100).toFixed(1)}% of limit)`;
@@ -183,25 +177,6 @@ async function measureOne(ctx: BenchContext, s: Scenario, v: Variant, step: stri
     say(`${step} ${s.title}: ${v.label} FAILED: ${error}`);
     return failedRun(s, v, error);
   }
-}
-
-const indent = (text: string) =>
-  text
-    .split("\n")
-    .map((line) => `    ${line}`)
-    .join("\n");
-
-/** The top frames of each agent process of a profiled run, within its drain. */
-function profilesOf(r: RunResult): ProfileSummary[] {
-  const dir = r.profileDir as string;
-  return r.pids.flatMap((pid) => {
-    const file = profileOf(dir, pid);
-    if (!file) {
-      say(`    (no CPU profile of process ${pid} in ${dir})`);
-      return [];
-    }
-    return [summarize(file, { fromUs: r.drainUs[0], toUs: r.drainUs[1], top: 5 })];
-  });
 }
 
 let openBroker: BenchBroker | undefined;

@@ -1,4 +1,5 @@
-import type { RunResult, StartupResult } from "./run-scenario.js";
+import type { StartupResult } from "./measure-startup.js";
+import type { RunResult } from "./run-scenario.js";
 import type { ClientComparison, TargetCheck } from "./targets.js";
 
 const int = (x: number) => Math.round(x).toLocaleString("en-US");

@@ -1,4 +1,5 @@
-import type { RunResult, StartupResult } from "./run-scenario.js";
+import type { StartupResult } from "./measure-startup.js";
+import type { RunResult } from "./run-scenario.js";
 
 export interface TargetCheck {
   target: string;
