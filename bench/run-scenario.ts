@@ -10,8 +10,6 @@ import { epochMs } from "./protocol.js";
 import { littleLimit, type Scenario, type Variant } from "./scenarios.js";
 import type { StubClient } from "./stub-client.js";
 
-export { failedRun, medianOfRounds } from "./rounds.js";
-
 export interface RunResult {
   scenario: string;
   title: string;
