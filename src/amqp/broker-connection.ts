@@ -3,6 +3,7 @@ import amqplib, { type ChannelModel } from "amqplib";
 import type { AgentConfig } from "../config/types.js";
 import { AgentError, toError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import { bounded } from "./bounded.js";
 import { coalesceWrites } from "./coalesce-writes.js";
 import { nodeAddress, socketOptions, type TlsMaterial } from "./connect-options.js";
 import { ConsumerSession, type SessionEvents } from "./consumer-session.js";
@@ -17,6 +18,16 @@ export interface BrokerConnectionEvents {
   reconnecting: [{ round: number; delayMs: number; error: Error }];
   blocked: [string];
   unblocked: [];
+}
+
+/** What a broker connection needs; `connect` is amqplib's unless a test scripts the broker. */
+export interface BrokerConnectionOptions {
+  config: AgentConfig;
+  tls: TlsMaterial;
+  log: Logger;
+  /** Every delivery, with the session it came on (settle it through that session only). */
+  onMessage: SessionEvents["onMessage"];
+  connect?: typeof amqplib.connect;
 }
 
 /** A broker that stops answering must not hold a shutdown: each step waits at most this long. */
@@ -45,13 +56,16 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private loop: Promise<void> | undefined;
   private blockedReason: string | undefined;
 
-  constructor(
-    private readonly config: AgentConfig,
-    private readonly tls: TlsMaterial,
-    private readonly log: Logger,
-    private readonly onMessage: SessionEvents["onMessage"],
-  ) {
+  private readonly config: AgentConfig;
+  private readonly tls: TlsMaterial;
+  private readonly log: Logger;
+  private readonly onMessage: SessionEvents["onMessage"];
+  private readonly connect: typeof amqplib.connect;
+
+  constructor(options: BrokerConnectionOptions) {
     super();
+    ({ config: this.config, tls: this.tls, log: this.log, onMessage: this.onMessage } = options);
+    this.connect = options.connect ?? amqplib.connect;
   }
 
   get connectionState(): ConnectionState {
@@ -154,7 +168,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     this.state = "connecting";
     let model: ChannelModel;
     try {
-      model = await amqplib.connect(url, socketOptions(this.config, url, this.tls));
+      model = await this.connect(url, socketOptions(this.config, url, this.tls));
     } catch (thrown) {
       const error = toError(thrown);
       this.logAttempt(node, error);
@@ -230,11 +244,4 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private describeNodes(): string {
     return this.config.amqp.urls.map(nodeAddress).join(", ");
   }
-}
-
-async function bounded(step: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (!step) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([step, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
