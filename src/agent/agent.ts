@@ -101,8 +101,8 @@ export class Agent implements ObservedAgent {
       log,
       onMessage: (message, session) => this.onMessage(message, session),
     });
-    this.publisher = new Publisher(config, tls, log);
-    this.replyPublisher = config.amqp.reply && new Publisher(config, tls, log, undefined, "replies");
+    this.publisher = new Publisher({ config, tls, log });
+    this.replyPublisher = config.amqp.reply && new Publisher({ config, tls, log, role: "replies" });
     this.health = new HealthWatch({
       config,
       scheduler,
