@@ -136,7 +136,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
           "failed",
           new AgentError(
             "BROKER_UNREACHABLE",
-            `gave up connecting to ${this.describeNodes()} after ${step.rounds} round(s) (connection.max_retries ${connection.maxRetries}): ${lastError.message}`,
+            `gave up connecting to ${amqp.urls.map(nodeAddress).join(", ")} after ${step.rounds} round(s) (connection.max_retries ${connection.maxRetries}): ${lastError.message}`,
             { cause: lastError },
           ),
         );
@@ -164,7 +164,6 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private async connectTo(index: number): Promise<"lasted" | "dropped" | "fatal" | Error> {
     const url = this.config.amqp.urls[index] as string;
     const node = nodeAddress(url);
-    if (this.closing) return new Error("closing");
     this.state = "connecting";
     let model: ChannelModel;
     try {
@@ -174,6 +173,12 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
       this.logAttempt(node, error);
       return error;
     }
+    if (this.closing) {
+      // Answered after close() gave up waiting for it: open nothing on it.
+      await model.close().catch(() => undefined);
+      return new Error("closing");
+    }
+    this.model = model; // from here on close() closes it, also while its session is being set up
     coalesceWrites(model);
     model.on("error", (error: Error) => this.log.warn({ err: error, node }, `connection error on ${node}`));
     this.blockedReason = undefined;
@@ -195,6 +200,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
         onLost: (lost, reason) => this.onSessionLost(lost, model, reason),
       });
     } catch (thrown) {
+      this.model = undefined;
       await model.close().catch(() => undefined);
       const error = toError(thrown);
       // declare: false and something missing at start: an exit, not a retry loop (after a failover
@@ -216,7 +222,6 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     this.lastNodeIndex = index;
     this.connectedOnce = true;
     this.failedAttempts = 0;
-    this.model = model;
     this.session = session;
     this.state = "connected";
     this.emit("session", session, { node, nodeIndex: index, failover });
@@ -239,9 +244,5 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     const n = this.failedAttempts;
     if (!this.closing && (n <= 10 || n % 10 === 0))
       this.log.warn({ err: error, node }, `cannot connect to ${node}: ${error.message}`);
-  }
-
-  private describeNodes(): string {
-    return this.config.amqp.urls.map(nodeAddress).join(", ");
   }
 }

@@ -195,6 +195,9 @@ describe("BrokerConnection: connecting", () => {
     assert.deepEqual(h.tried(), NODES);
     assert.equal(h.warnings(/cannot connect to a:5672: queue "krakend"/).length, 1);
     assert.deepEqual(h.events, []);
+    await h.refuse();
+    await h.connection.close();
+    assert.equal(model.closes, 1, "close() leaves a connection already given up alone");
   });
 
   it('"declare": false and the queue missing at start: failed at once, no retry loop', async (t) => {
@@ -480,6 +483,21 @@ describe("BrokerConnection: restart and stopping", () => {
     assert.equal(h.connection.connectionState, "closed");
   });
 
+  it("close while the session is being set up closes its connection, which ends the set-up", async (t) => {
+    const h = harness(t);
+    h.connection.start();
+    const model = await h.answer();
+    const closing = settled(h.connection.close());
+    await turn();
+    assert.equal(model.closes, 1);
+    // amqplib fails the requests still waiting on a connection that closed.
+    model.confirmChannel.consumes[0]?.reject(new Error("Channel ended, no reply will be forthcoming"));
+    await turn();
+    assert.equal(closing.done, true, "without waiting 5 s for the loop");
+    assert.deepEqual(h.events, []);
+    assert.deepEqual(h.warnings(/cannot connect/), [], "a failure of its own making is not logged");
+  });
+
   it("close while the session is being set up, consume-ok arriving anyway: the session is closed, never handed out", async (t) => {
     const h = harness(t);
     h.connection.start();
@@ -494,6 +512,22 @@ describe("BrokerConnection: restart and stopping", () => {
     assert.equal(model.confirmChannel.closed, 1);
     assert.equal(closing.done, true);
     assert.deepEqual(h.events, []);
+    assert.equal(h.connection.connectionState, "closed");
+  });
+
+  it("a connect answered after close gave up on it: that connection is closed at once, nothing declared or consumed", async (t) => {
+    const h = harness(t);
+    h.connection.start();
+    const closing = settled(h.connection.close());
+    await turn();
+    await h.clock.tick(5_000);
+    assert.equal(closing.done, true);
+    const late = new FakeModel();
+    late.closeError = new Error("Connection closed (by the broker, meanwhile)");
+    await h.answer(late);
+    assert.equal(late.closes, 1);
+    assert.deepEqual(late.confirmChannel.topology, []);
+    assert.deepEqual(late.confirmChannel.consumes, []);
     assert.equal(h.connection.connectionState, "closed");
   });
 });
