@@ -93,11 +93,14 @@ export class Agent implements ObservedAgent {
     const { scheduler, breaker, limit } = this.parts;
     this.metrics.concurrencyLimit.set(limit.limit);
     this.onCircuit({ from: "closed", to: "closed", cause: "succeeded", detail: "" });
-    this.connection = new BrokerConnection(config, tls, log, (message, session) =>
-      this.onMessage(message, session),
-    );
-    this.publisher = new Publisher(config, tls, log);
-    this.replyPublisher = config.amqp.reply && new Publisher(config, tls, log, undefined, "replies");
+    this.connection = new BrokerConnection({
+      config,
+      tls,
+      log,
+      onMessage: (message, session) => this.onMessage(message, session),
+    });
+    this.publisher = new Publisher({ config, tls, log });
+    this.replyPublisher = config.amqp.reply && new Publisher({ config, tls, log, role: "replies" });
     this.health = new HealthWatch({
       config,
       scheduler,

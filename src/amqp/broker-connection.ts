@@ -3,6 +3,7 @@ import amqplib, { type ChannelModel } from "amqplib";
 import type { AgentConfig } from "../config/types.js";
 import { AgentError, toError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import { bounded } from "./bounded.js";
 import { coalesceWrites } from "./coalesce-writes.js";
 import { nodeAddress, socketOptions, type TlsMaterial } from "./connect-options.js";
 import { ConsumerSession, type SessionEvents } from "./consumer-session.js";
@@ -17,6 +18,16 @@ export interface BrokerConnectionEvents {
   reconnecting: [{ round: number; delayMs: number; error: Error }];
   blocked: [string];
   unblocked: [];
+}
+
+/** What a broker connection needs; `connect` is amqplib's unless a test scripts the broker. */
+export interface BrokerConnectionOptions {
+  config: AgentConfig;
+  tls: TlsMaterial;
+  log: Logger;
+  /** Every delivery, with the session it came on (settle it through that session only). */
+  onMessage: SessionEvents["onMessage"];
+  connect?: typeof amqplib.connect;
 }
 
 /** A broker that stops answering must not hold a shutdown: each step waits at most this long. */
@@ -45,13 +56,16 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private loop: Promise<void> | undefined;
   private blockedReason: string | undefined;
 
-  constructor(
-    private readonly config: AgentConfig,
-    private readonly tls: TlsMaterial,
-    private readonly log: Logger,
-    private readonly onMessage: SessionEvents["onMessage"],
-  ) {
+  private readonly config: AgentConfig;
+  private readonly tls: TlsMaterial;
+  private readonly log: Logger;
+  private readonly onMessage: SessionEvents["onMessage"];
+  private readonly connect: typeof amqplib.connect;
+
+  constructor(options: BrokerConnectionOptions) {
     super();
+    ({ config: this.config, tls: this.tls, log: this.log, onMessage: this.onMessage } = options);
+    this.connect = options.connect ?? amqplib.connect;
   }
 
   get connectionState(): ConnectionState {
@@ -122,7 +136,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
           "failed",
           new AgentError(
             "BROKER_UNREACHABLE",
-            `gave up connecting to ${this.describeNodes()} after ${step.rounds} round(s) (connection.max_retries ${connection.maxRetries}): ${lastError.message}`,
+            `gave up connecting to ${amqp.urls.map(nodeAddress).join(", ")} after ${step.rounds} round(s) (connection.max_retries ${connection.maxRetries}): ${lastError.message}`,
             { cause: lastError },
           ),
         );
@@ -150,16 +164,21 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private async connectTo(index: number): Promise<"lasted" | "dropped" | "fatal" | Error> {
     const url = this.config.amqp.urls[index] as string;
     const node = nodeAddress(url);
-    if (this.closing) return new Error("closing");
     this.state = "connecting";
     let model: ChannelModel;
     try {
-      model = await amqplib.connect(url, socketOptions(this.config, url, this.tls));
+      model = await this.connect(url, socketOptions(this.config, url, this.tls));
     } catch (thrown) {
       const error = toError(thrown);
       this.logAttempt(node, error);
       return error;
     }
+    if (this.closing) {
+      // Answered after close() gave up waiting for it: open nothing on it.
+      await model.close().catch(() => undefined);
+      return new Error("closing");
+    }
+    this.model = model; // from here on close() closes it, also while its session is being set up
     coalesceWrites(model);
     model.on("error", (error: Error) => this.log.warn({ err: error, node }, `connection error on ${node}`));
     this.blockedReason = undefined;
@@ -181,6 +200,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
         onLost: (lost, reason) => this.onSessionLost(lost, model, reason),
       });
     } catch (thrown) {
+      this.model = undefined;
       await model.close().catch(() => undefined);
       const error = toError(thrown);
       // declare: false and something missing at start: an exit, not a retry loop (after a failover
@@ -202,7 +222,6 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     this.lastNodeIndex = index;
     this.connectedOnce = true;
     this.failedAttempts = 0;
-    this.model = model;
     this.session = session;
     this.state = "connected";
     this.emit("session", session, { node, nodeIndex: index, failover });
@@ -226,15 +245,4 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     if (!this.closing && (n <= 10 || n % 10 === 0))
       this.log.warn({ err: error, node }, `cannot connect to ${node}: ${error.message}`);
   }
-
-  private describeNodes(): string {
-    return this.config.amqp.urls.map(nodeAddress).join(", ");
-  }
-}
-
-async function bounded(step: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (!step) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([step, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

@@ -13,6 +13,19 @@ export interface PublisherEvents {
   state: [PublisherState, { reason?: string; node?: string }];
 }
 
+/** `replies`: the replies' own connection (a 404 closes only its channel), named apart. */
+export type PublisherRole = "publisher" | "replies";
+
+/** What a publisher needs; `connect` is amqplib's unless a test scripts the broker. */
+export interface PublisherOptions {
+  config: AgentConfig;
+  tls: TlsMaterial;
+  log: Logger;
+  connect?: typeof amqplib.connect;
+  /** Default `publisher`. */
+  role?: PublisherRole;
+}
+
 /** Why the broker closed a channel (its AMQP reply code on `code`). */
 const closedBy = new WeakMap<ConfirmChannel, Error>();
 
@@ -34,15 +47,17 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(
-    private readonly config: AgentConfig,
-    private readonly tls: TlsMaterial,
-    private readonly log: Logger,
-    private readonly connect: typeof amqplib.connect = amqplib.connect,
-    /** `replies`: the replies' own connection (a 404 closes only its channel), named apart. */
-    private readonly role: "publisher" | "replies" = "publisher",
-  ) {
+  private readonly config: AgentConfig;
+  private readonly tls: TlsMaterial;
+  private readonly log: Logger;
+  private readonly connect: typeof amqplib.connect;
+  private readonly role: PublisherRole;
+
+  constructor(options: PublisherOptions) {
     super();
+    ({ config: this.config, tls: this.tls, log: this.log } = options);
+    this.connect = options.connect ?? amqplib.connect;
+    this.role = options.role ?? "publisher";
   }
 
   get state(): PublisherState {

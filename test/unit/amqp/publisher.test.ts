@@ -42,7 +42,12 @@ function harness(t: TestContext) {
     return answer.promise;
   };
   const { log, lines } = recordingLog();
-  const publisher = new Publisher(config, {}, log, connect as unknown as typeof amqplib.connect);
+  const publisher = new Publisher({
+    config,
+    tls: {},
+    log,
+    connect: connect as unknown as typeof amqplib.connect,
+  });
   const states: Array<[PublisherState, { reason?: string; node?: string }]> = [];
   publisher.on("state", (state, detail) => states.push([state, detail]));
   return {
@@ -215,16 +220,16 @@ describe("Publisher: a connection that ends", () => {
   it("the replies' connection is named apart", async (t) => {
     harness(t);
     const connects: Array<Record<string, unknown>> = [];
-    const replies = new Publisher(
-      agentConfig(),
-      {},
-      silentLog,
-      ((_url: string, options: Record<string, unknown>) => {
+    const replies = new Publisher({
+      config: agentConfig(),
+      tls: {},
+      log: silentLog,
+      connect: ((_url: string, options: Record<string, unknown>) => {
         connects.push(options);
         return new Promise(() => undefined);
       }) as unknown as typeof amqplib.connect,
-      "replies",
-    );
+      role: "replies",
+    });
     replies.follow(0);
     await turn();
     const name = (connects[0]?.clientProperties as { connection_name?: string } | undefined)?.connection_name;
