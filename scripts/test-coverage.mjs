@@ -22,8 +22,8 @@ const INCLUDE = [
 ];
 /** Not the gate's: the transports, tested against local stubs (their own unit tests) rather than fakes. */
 const TRANSPORTS = ["src/backends/lambda/invoke/**", "src/backends/http/**"];
-/** Left out for now: being rewritten. Delete a line to put the file back under the gate. */
-const EXCLUDE = ["src/agent/agent.ts"];
+/** Files left out of the gate (none now: list one here only while it is being rewritten). */
+const EXCLUDE = [];
 /** Percentages of all measured files together. */
 const THRESHOLDS = { lines: 95, branches: 90, functions: 95 };
 const LCOV = "coverage/lcov.info";

@@ -61,7 +61,7 @@ export class Agent implements ObservedAgent {
   readonly config: AgentConfig;
   private readonly log: Logger;
 
-  constructor({ config, registry, log, tls, ...seams }: AgentOptions) {
+  constructor({ config, registry, log, tls, connect, ...seams }: AgentOptions) {
     this.config = config;
     this.log = log;
     const onOrphan: OrphanHandler = (orphan) => reportOrphan(orphan, this.metrics, log);
@@ -93,14 +93,10 @@ export class Agent implements ObservedAgent {
     const { scheduler, breaker, limit } = this.parts;
     this.metrics.concurrencyLimit.set(limit.limit);
     this.onCircuit({ from: "closed", to: "closed", cause: "succeeded", detail: "" });
-    this.connection = new BrokerConnection({
-      config,
-      tls,
-      log,
-      onMessage: (message, session) => this.onMessage(message, session),
-    });
-    this.publisher = new Publisher({ config, tls, log });
-    this.replyPublisher = config.amqp.reply && new Publisher({ config, tls, log, role: "replies" });
+    const broker = { config, tls, log, connect };
+    this.connection = new BrokerConnection({ ...broker, onMessage: (m, s) => this.onMessage(m, s) });
+    this.publisher = new Publisher(broker);
+    this.replyPublisher = config.amqp.reply && new Publisher({ ...broker, role: "replies" });
     this.health = new HealthWatch({
       config,
       scheduler,

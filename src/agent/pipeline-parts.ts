@@ -1,3 +1,4 @@
+import type amqplib from "amqplib";
 import type { ConsumeMessage } from "amqplib";
 import { brokerAddress, type TlsMaterial, vhostOf } from "../amqp/connect-options.js";
 import type { ConsumerSession } from "../amqp/consumer-session.js";
@@ -24,8 +25,11 @@ import { type CopyPublisher, Settler, type SettlerOptions } from "../settle/sett
 import { retryDelayMs } from "../shared/backoff.js";
 import { TRACING_OFF, type Tracing } from "../tracing/index.js";
 
-/** Tests: a backend of their own instead of the config's; the process's tracing (off when absent). */
-export type AgentSeams = Pick<PipelineWiring, "backend" | "tracing">;
+/**
+ * Tests: a backend of their own instead of the config's, and a scripted broker (`connect`, amqplib's
+ * otherwise); the process's tracing (off when absent).
+ */
+export type AgentSeams = Pick<PipelineWiring, "backend" | "tracing"> & { connect?: typeof amqplib.connect };
 
 /** What an agent is made of: its config, the process's metrics registry, its logger and TLS files. */
 export interface AgentOptions extends AgentSeams {
