@@ -3,7 +3,11 @@ import { autoscalingResources } from "./autoscaling-resources.js";
 import type { AgentFile } from "./build-agent-config.js";
 import { containerSecrets } from "./container-secrets.js";
 import { ecsTasksTrust, executionStatements, invokeStatements } from "./iam-roles.js";
-import { agentLargePayloadStatements, largePayloadPlaces } from "./large-payload-resources.js";
+import {
+  agentLargePayloadStatements,
+  largePayloadKmsKeys,
+  largePayloadPlaces,
+} from "./large-payload-resources.js";
 import { CUSTOM_KEY, type PluginOptions } from "./plugin-options.js";
 
 export { BROKER_URL_ENV, CONFIG_ENV } from "../deploy/container-contract.js";
@@ -85,7 +89,7 @@ export function deployResources({
         Policies: [
           policy("invoke-amqp-functions", [
             ...invokeStatements(functionLogicalIds, functionUrlLogicalIds),
-            ...agentLargePayloadStatements(largePayloadPlaces(config)),
+            ...agentLargePayloadStatements(largePayloadPlaces(config), largePayloadKmsKeys(config)),
           ]),
         ],
       },

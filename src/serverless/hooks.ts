@@ -13,7 +13,7 @@ import { deployResources } from "./cloudformation-resources.js";
 import { collectAmqpEvents, functionsWithAmqpEvents } from "./collect-events.js";
 import { checkPassphrases } from "./container-secrets.js";
 import { signsForLambda } from "./http-target.js";
-import { largePayloadPlaces, largePayloadResources } from "./large-payload-resources.js";
+import { largePayloadKmsKeys, largePayloadPlaces, largePayloadResources } from "./large-payload-resources.js";
 import { OfflineAgent } from "./offline-agent.js";
 import { offlineEnabled, type PluginOptions, readPluginOptions } from "./plugin-options.js";
 import { redactAgentFile } from "./redact-config.js";
@@ -80,7 +80,10 @@ export function compileDeployResources(serverless: ServerlessLike): string[] {
     functionUrlLogicalIds,
     metricsService: metricsService(serverless),
   });
-  Object.assign(resources, largePayloadResources(largePayloadPlaces(file), options, template));
+  Object.assign(
+    resources,
+    largePayloadResources(largePayloadPlaces(file), options, template, largePayloadKmsKeys(file)),
+  );
   Object.assign(template.Resources, resources);
   return Object.keys(resources);
 }

@@ -17,19 +17,54 @@ export const LARGE_PAYLOAD_IDS = {
   bucket: "AmqpLambdaAgentLargePayloadBucket",
 } as const;
 
+interface RawLargePayload {
+  bucket?: unknown;
+  key_prefix?: unknown;
+  sse?: unknown;
+  kms_key_id?: unknown;
+}
+
+/** The `backend/lambda.large_payload` objects of every agent's backends, as written. */
+function rawLargePayloads(file: AgentFile): RawLargePayload[] {
+  return file.async_agent.flatMap((agent) =>
+    ((agent.backend ?? []) as Array<{ extra_config?: Record<string, unknown> }>).flatMap((backend) => {
+      const lambda = backend.extra_config?.["backend/lambda"] as { large_payload?: unknown } | undefined;
+      const raw = lambda?.large_payload as RawLargePayload | undefined;
+      return raw === undefined || raw === null ? [] : [raw];
+    }),
+  );
+}
+
 /** Every bucket and prefix the agents' `backend/lambda.large_payload` name, once each. */
 export function largePayloadPlaces(file: AgentFile): LargePayloadPlace[] {
   const places = new Map<string, LargePayloadPlace>();
-  for (const agent of file.async_agent) {
-    for (const backend of (agent.backend ?? []) as Array<{ extra_config?: Record<string, unknown> }>) {
-      const lambda = backend.extra_config?.["backend/lambda"] as { large_payload?: unknown } | undefined;
-      const raw = lambda?.large_payload as { bucket?: unknown; key_prefix?: unknown } | undefined;
-      if (typeof raw?.bucket !== "string") continue;
-      const keyPrefix = typeof raw.key_prefix === "string" ? raw.key_prefix : DEFAULT_KEY_PREFIX;
-      places.set(`${raw.bucket}/${keyPrefix}`, { bucket: raw.bucket, keyPrefix });
-    }
+  for (const raw of rawLargePayloads(file)) {
+    if (typeof raw.bucket !== "string") continue;
+    const keyPrefix = typeof raw.key_prefix === "string" ? raw.key_prefix : DEFAULT_KEY_PREFIX;
+    places.set(`${raw.bucket}/${keyPrefix}`, { bucket: raw.bucket, keyPrefix });
   }
   return [...places.values()];
+}
+
+/**
+ * The KMS keys the agents' `large_payload` encrypt with (`"sse": "aws:kms"` and a `kms_key_id`), as
+ * ARNs an IAM policy can name: a key ARN as it is, a key id in the stack's account and region. An
+ * alias cannot be a policy's resource: it is left out (the README says to grant it by hand), and so
+ * is S3's own `aws/s3` key (no `kms_key_id`), which needs no grant.
+ */
+export function largePayloadKmsKeys(file: AgentFile): unknown[] {
+  const keys = new Map<string, unknown>();
+  for (const raw of rawLargePayloads(file)) {
+    const id = raw.sse === "aws:kms" && typeof raw.kms_key_id === "string" ? raw.kms_key_id : undefined;
+    if (id === undefined || id.includes("alias/")) continue;
+    keys.set(
+      id,
+      id.startsWith("arn:")
+        ? id
+        : { "Fn::Sub": `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/${id}` },
+    );
+  }
+  return [...keys.values()];
 }
 
 /** `arn:<partition>:s3:::<bucket>/<key_prefix>*`: the objects of one place, nothing else of the bucket. */
@@ -37,10 +72,25 @@ export function objectsArn(place: LargePayloadPlace): unknown {
   return { "Fn::Sub": `arn:\${AWS::Partition}:s3:::${place.bucket}/${place.keyPrefix}*` };
 }
 
-/** The agent's task role: write and delete the bodies it offloads, under each key prefix only. */
-export function agentLargePayloadStatements(places: readonly LargePayloadPlace[]): IamStatement[] {
+/**
+ * The agent's task role: write and delete the bodies it offloads, under each key prefix only, and
+ * encrypt them with the agents' KMS keys.
+ */
+export function agentLargePayloadStatements(
+  places: readonly LargePayloadPlace[],
+  kmsKeys: readonly unknown[] = [],
+): IamStatement[] {
   if (places.length === 0) return [];
-  return [{ Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: places.map(objectsArn) }];
+  const statements: IamStatement[] = [
+    { Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: places.map(objectsArn) },
+  ];
+  if (kmsKeys.length > 0)
+    statements.push({
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: [...kmsKeys],
+    });
+  return statements;
 }
 
 /**
@@ -53,19 +103,22 @@ export function largePayloadResources(
   places: readonly LargePayloadPlace[],
   options: PluginOptions,
   template: { Resources: Record<string, unknown> },
+  kmsKeys: readonly unknown[] = [],
 ): Record<string, unknown> {
   if (places.length === 0) return {};
   const resources: Record<string, unknown> = {};
   if (template.Resources[FUNCTION_ROLE] !== undefined) {
+    const statements: IamStatement[] = [
+      { Effect: "Allow", Action: ["s3:GetObject"], Resource: places.map(objectsArn) },
+    ];
+    if (kmsKeys.length > 0)
+      statements.push({ Effect: "Allow", Action: ["kms:Decrypt"], Resource: [...kmsKeys] });
     resources[LARGE_PAYLOAD_IDS.readPolicy] = {
       Type: "AWS::IAM::Policy",
       Properties: {
         PolicyName: "read-large-payloads",
         Roles: [{ Ref: FUNCTION_ROLE }],
-        PolicyDocument: {
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: places.map(objectsArn) }],
-        },
+        PolicyDocument: { Version: "2012-10-17", Statement: statements },
       },
     };
   }

@@ -93,6 +93,38 @@ describe("the Serverless plugin and large_payload: least privilege, a lifecycle 
     );
   });
 
+  it("sse aws:kms with a key: the agent may encrypt with it, the functions decrypt; an alias or S3's own key gets no grant", () => {
+    const arn = "arn:aws:kms:eu-west-1:111122223333:key/0b7c-arn";
+    const { taskStatements, resources } = compileWith([
+      amqpEvent({ large_payload: { bucket: "bodies", sse: "aws:kms", kms_key_id: arn } }),
+      amqpEvent({
+        name: "by-id",
+        large_payload: { bucket: "bodies", sse: "aws:kms", kms_key_id: "1234-id" },
+      }),
+      amqpEvent({
+        name: "alias",
+        large_payload: { bucket: "bodies", sse: "aws:kms", kms_key_id: "alias/bodies" },
+      }),
+      amqpEvent({ name: "s3-key", large_payload: { bucket: "bodies", sse: "aws:kms" } }),
+    ]);
+    const byId = { "Fn::Sub": `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/1234-id` };
+    const kms = taskStatements.filter((s) => s.Action.some((a) => a.startsWith("kms:")));
+    assert.deepEqual(kms, [
+      { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [arn, byId] },
+    ]);
+    assert.deepEqual(resources[LARGE_PAYLOAD_IDS.readPolicy]?.Properties.PolicyDocument.Statement[1], {
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: [arn, byId],
+    });
+    const plain = compileWith(events);
+    assert.ok(
+      !JSON.stringify(plain.taskStatements).includes("kms:"),
+      "no KMS grant without aws:kms and a key",
+    );
+    assert.ok(!JSON.stringify(plain.resources[LARGE_PAYLOAD_IDS.readPolicy]).includes("kms:"));
+  });
+
   it("no large_payload: nothing added; a role of the user's own: no read policy", () => {
     const plain = compileWith([amqpEvent()]);
     assert.equal(plain.resources[LARGE_PAYLOAD_IDS.readPolicy], undefined);
