@@ -173,14 +173,14 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
       this.logAttempt(node, error);
       return error;
     }
+    // Before anything else: amqplib emits `error` (heartbeat, socket end) also while closing.
+    model.on("error", (error: Error) => this.log.warn({ err: error, node }, `connection error on ${node}`));
     if (this.closing) {
-      // Answered after close() gave up waiting for it: open nothing on it.
-      await model.close().catch(() => undefined);
+      await model.close().catch(() => undefined); // answered after close() gave up on it: open nothing
       return new Error("closing");
     }
     this.model = model; // from here on close() closes it, also while its session is being set up
     coalesceWrites(model);
-    model.on("error", (error: Error) => this.log.warn({ err: error, node }, `connection error on ${node}`));
     this.blockedReason = undefined;
     model.on("blocked", (reason: string) => {
       this.blockedReason = reason;
@@ -205,6 +205,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
       const error = toError(thrown);
       // declare: false and something missing at start: an exit, not a retry loop (after a failover
       // a missing queue is retried: a classic queue whose node is down answers 404 for a while).
+      if (this.closing) return error; // stopping: not a reason to report the agent failed
       if (error instanceof AgentError && error.code === "TOPOLOGY_MISSING" && !this.connectedOnce) {
         this.state = "closed";
         this.emit("failed", error);

@@ -22,6 +22,7 @@ interface RawLargePayload {
   key_prefix?: unknown;
   sse?: unknown;
   kms_key_id?: unknown;
+  region?: unknown;
 }
 
 /** The `backend/lambda.large_payload` objects of every agent's backends, as written. */
@@ -48,7 +49,8 @@ export function largePayloadPlaces(file: AgentFile): LargePayloadPlace[] {
 
 /**
  * The KMS keys the agents' `large_payload` encrypt with (`"sse": "aws:kms"` and a `kms_key_id`), as
- * ARNs an IAM policy can name: a key ARN as it is, a key id in the stack's account and region. An
+ * ARNs an IAM policy can name: a key ARN as it is, a key id in the stack's account and the bucket's
+ * region (`large_payload.region`, else the stack's). An
  * alias cannot be a policy's resource: it is left out (the README says to grant it by hand), and so
  * is S3's own `aws/s3` key (no `kms_key_id`), which needs no grant.
  */
@@ -57,11 +59,13 @@ export function largePayloadKmsKeys(file: AgentFile): unknown[] {
   for (const raw of rawLargePayloads(file)) {
     const id = raw.sse === "aws:kms" && typeof raw.kms_key_id === "string" ? raw.kms_key_id : undefined;
     if (id === undefined || id.includes("alias/")) continue;
+    // S3 uses a key of the bucket's region: `large_payload.region` when given, else the stack's.
+    const keyRegion = typeof raw.region === "string" ? raw.region : `\${AWS::Region}`;
     keys.set(
       id,
       id.startsWith("arn:")
         ? id
-        : { "Fn::Sub": `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/${id}` },
+        : { "Fn::Sub": `arn:\${AWS::Partition}:kms:${keyRegion}:\${AWS::AccountId}:key/${id}` },
     );
   }
   return [...keys.values()];

@@ -529,5 +529,25 @@ describe("BrokerConnection: restart and stopping", () => {
     assert.deepEqual(late.confirmChannel.topology, []);
     assert.deepEqual(late.confirmChannel.consumes, []);
     assert.equal(h.connection.connectionState, "closed");
+    // amqplib reports a close cut short (heartbeat, socket end) as `error`: heard, never thrown.
+    assert.doesNotThrow(() => late.emit("error", new Error("Heartbeat timeout")));
+  });
+
+  it('close() while the session is being set up and the queue turns out missing ("declare": false): not reported as failed', async (t) => {
+    const h = harness(t, { amqp: { declare: false } });
+    h.connection.start();
+    const model = new FakeModel();
+    model.failures.set("checkQueue:krakend", replyError(404, "NOT_FOUND"));
+    const channelAnswer = deferred<void>();
+    model.confirmChannelAnswer = channelAnswer.promise;
+    await h.answer(model);
+    const closing = settled(h.connection.close());
+    await turn();
+    channelAnswer.resolve();
+    await h.clock.tick(5_000);
+    assert.equal(closing.done, true);
+    assert.deepEqual(h.events, [], "no failed event: the agent was stopping");
+    assert.equal(h.connection.connectionState, "closed");
+    assert.ok(model.closes >= 1);
   });
 });

@@ -93,7 +93,7 @@ describe("the Serverless plugin and large_payload: least privilege, a lifecycle 
     );
   });
 
-  it("sse aws:kms with a key: the agent may encrypt with it, the functions decrypt; an alias or S3's own key gets no grant", () => {
+  it("sse aws:kms with a key: the agent may encrypt with it, the functions decrypt; a key id in the bucket's region; an alias or S3's own key gets no grant", () => {
     const arn = "arn:aws:kms:eu-west-1:111122223333:key/0b7c-arn";
     const { taskStatements, resources } = compileWith([
       amqpEvent({ large_payload: { bucket: "bodies", sse: "aws:kms", kms_key_id: arn } }),
@@ -102,20 +102,25 @@ describe("the Serverless plugin and large_payload: least privilege, a lifecycle 
         large_payload: { bucket: "bodies", sse: "aws:kms", kms_key_id: "1234-id" },
       }),
       amqpEvent({
+        name: "elsewhere",
+        large_payload: { bucket: "bodies-us", region: "us-east-2", sse: "aws:kms", kms_key_id: "mrk-5678" },
+      }),
+      amqpEvent({
         name: "alias",
         large_payload: { bucket: "bodies", sse: "aws:kms", kms_key_id: "alias/bodies" },
       }),
       amqpEvent({ name: "s3-key", large_payload: { bucket: "bodies", sse: "aws:kms" } }),
     ]);
     const byId = { "Fn::Sub": `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/1234-id` };
+    const inUs = { "Fn::Sub": `arn:\${AWS::Partition}:kms:us-east-2:\${AWS::AccountId}:key/mrk-5678` };
     const kms = taskStatements.filter((s) => s.Action.some((a) => a.startsWith("kms:")));
     assert.deepEqual(kms, [
-      { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [arn, byId] },
+      { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [arn, byId, inUs] },
     ]);
     assert.deepEqual(resources[LARGE_PAYLOAD_IDS.readPolicy]?.Properties.PolicyDocument.Statement[1], {
       Effect: "Allow",
       Action: ["kms:Decrypt"],
-      Resource: [arn, byId],
+      Resource: [arn, byId, inUs],
     });
     const plain = compileWith(events);
     assert.ok(

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Pool } from "undici";
+import type { InvokeTarget } from "../../../../../src/backends/lambda/invoke/invoke-target.js";
 import {
+  createUndiciTransport,
   JOIN_PAYLOAD_UP_TO_BYTES,
   requestBody,
 } from "../../../../../src/backends/lambda/invoke/undici-transport.js";
@@ -26,5 +29,28 @@ describe("requestBody: what undici is given to write", () => {
     assert.equal(joined.byteLength, JOIN_PAYLOAD_UP_TO_BYTES);
     const over = [Buffer.alloc(half, 1), Buffer.alloc(half + 1, 2)];
     assert.equal(requestBody(over), over as unknown);
+  });
+});
+
+describe("the undici transport sends requestBody's body", () => {
+  it("a three-chunk event reaches dispatch as one buffer", async (t) => {
+    const bodies: unknown[] = [];
+    t.mock.method(Pool.prototype, "dispatch", (options: { body?: unknown }) => {
+      bodies.push(options.body);
+      return true;
+    });
+    const target = {
+      protocol: "http:",
+      headers: { host: "127.0.0.1:9" },
+      path: "/invoke",
+    } as unknown as InvokeTarget;
+    const transport = createUndiciTransport(target, 1);
+    const chunks = [Buffer.from('{"a":['), Buffer.from("1"), Buffer.from("]}")];
+    const sent = transport.send(target, {}, chunks, 1_000);
+    transport.close({ errorType: "Closed", message: "test over" });
+    await sent;
+    assert.equal(bodies.length, 1);
+    assert.ok(Buffer.isBuffer(bodies[0]));
+    assert.equal((bodies[0] as Buffer).toString(), '{"a":[1]}');
   });
 });
