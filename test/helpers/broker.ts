@@ -76,9 +76,16 @@ export class TestBroker {
     await this.channel.bindQueue(queue, exchange, topic);
   }
 
+  /**
+   * Deletes `queues` and `exchanges`, and what the agent declared for each queue it consumed: its
+   * `<queue>.retry.setaside` queue and its `<queue>.agent` exchange (both idempotent to delete).
+   */
   async cleanup(exchanges: readonly string[], queues: readonly string[]): Promise<void> {
-    for (const queue of queues) await this.channel.deleteQueue(queue).catch(() => undefined);
-    for (const exchange of exchanges) await this.channel.deleteExchange(exchange).catch(() => undefined);
+    const consumed = queues.filter((queue) => !/\.(dlq|retry|retry\.setaside)$/.test(queue));
+    const allQueues = new Set([...queues, ...consumed.map((queue) => `${queue}.retry.setaside`)]);
+    const allExchanges = new Set([...exchanges, ...consumed.map((queue) => `${queue}.agent`)]);
+    for (const queue of allQueues) await this.channel.deleteQueue(queue).catch(() => undefined);
+    for (const exchange of allExchanges) await this.channel.deleteExchange(exchange).catch(() => undefined);
   }
 
   async close(): Promise<void> {
