@@ -15,20 +15,10 @@ import {
   silentLog,
   turn,
 } from "../pipeline/fakes.js";
-import { FakeModel, replyError } from "./fake-channel.js";
+import { FakeModel, NODES, replyError, settled } from "./fake-channel.js";
 
-const NODES = ["amqp://u:secret@a:5672/", "amqp://u:secret@b:5673/"];
 const A = { node: "a:5672", nodeIndex: 0 };
 const B = { node: "b:5673", nodeIndex: 1 };
-
-/** What became of a promise so far, without awaiting it. */
-function settled(promise: Promise<unknown>) {
-  const seen = { done: false };
-  void promise.then(() => {
-    seen.done = true;
-  });
-  return seen;
-}
 
 /**
  * A BrokerConnection on the fake clock (performance.now() follows it; the seed config's backoff is

@@ -205,3 +205,16 @@ export class FakeModel extends EventEmitter {
     return this as unknown as ChannelModel;
   }
 }
+
+/** Two cluster nodes with credentials in their URLs (which must never reach a log). */
+export const NODES = ["amqp://u:secret@a:5672/", "amqp://u:secret@b:5673/"];
+
+/** What became of a promise so far, without awaiting it. */
+export function settled<T>(promise: Promise<T>) {
+  const seen: { done: boolean; value?: T; error?: Error } = { done: false };
+  promise.then(
+    (value) => Object.assign(seen, { done: true, value }),
+    (error: Error) => Object.assign(seen, { done: true, error }),
+  );
+  return seen;
+}

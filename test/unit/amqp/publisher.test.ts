@@ -12,19 +12,7 @@ import {
   silentLog,
   turn,
 } from "../pipeline/fakes.js";
-import { FakeModel } from "./fake-channel.js";
-
-const NODES = ["amqp://u:secret@a:5672/", "amqp://u:secret@b:5673/"];
-
-/** What became of a promise so far, without awaiting it. */
-function settled<T>(promise: Promise<T>) {
-  const seen: { done: boolean; value?: T; error?: Error } = { done: false };
-  promise.then(
-    (value) => Object.assign(seen, { done: true, value }),
-    (error: Error) => Object.assign(seen, { done: true, error }),
-  );
-  return seen;
-}
+import { FakeModel, NODES, settled } from "./fake-channel.js";
 
 /**
  * A Publisher on the fake clock (performance.now() follows it, Math.random is 0.5: backoffs without
