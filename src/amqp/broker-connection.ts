@@ -40,10 +40,8 @@ const STABLE_CONNECTION_MS = 5_000;
  * answers, in the order given; when the connection is lost it tries the next node at once, then the
  * others, and only after a whole round failed waits `backoff_strategy`'s delay. `max_retries` counts
  * rounds. Each connection opens a new `ConsumerSession` (topology, qos, consume); deliveries of a
- * dead connection are never settled on a new one.
- *
- * amqplib's own recovery (`connect` with `recovery`) is bound to one URL, so the agent owns this
- * loop; its lifecycle is one explicit state, checked after every await.
+ * dead connection are never settled on a new one. amqplib's own recovery is bound to one URL, so
+ * the agent owns this loop; its lifecycle is one explicit state, checked after every await.
  */
 export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private state: ConnectionState = "idle";
@@ -72,9 +70,9 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     return this.state;
   }
 
-  /** The broker's resource alarm on the live connection, while it blocks it. */
+  /** The broker's resource alarm on the live connection, while it blocks it (none once it dropped). */
   get blockedBy(): string | undefined {
-    return this.blockedReason;
+    return this.model ? this.blockedReason : undefined;
   }
 
   /** The session of the live connection, if any. */
@@ -104,12 +102,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     this.state = "closing";
     this.wake?.();
     await bounded(this.session?.close(), STOP_STEP_TIMEOUT_MS);
-    const model = this.model;
-    this.model = undefined;
-    await bounded(
-      model?.close().catch(() => undefined),
-      STOP_STEP_TIMEOUT_MS,
-    );
+    await bounded(this.release(this.model), STOP_STEP_TIMEOUT_MS);
     await bounded(this.loop, STOP_STEP_TIMEOUT_MS);
     this.state = "closed";
   }
@@ -200,8 +193,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
         onLost: (lost, reason) => this.onSessionLost(lost, model, reason),
       });
     } catch (thrown) {
-      this.model = undefined;
-      await model.close().catch(() => undefined);
+      await this.release(model);
       const error = toError(thrown);
       // declare: false and something missing at start: an exit, not a retry loop (after a failover
       // a missing queue is retried: a classic queue whose node is down answers 404 for a while).
@@ -216,7 +208,7 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     }
     if (this.closing) {
       await session.close();
-      await model.close().catch(() => undefined);
+      await this.release(model);
       return new Error("closing");
     }
     const failover = this.lastNodeIndex !== undefined && index !== this.lastNodeIndex;
@@ -231,6 +223,13 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     session.lose(reason);
     this.model = undefined;
     return performance.now() - connectedAt >= STABLE_CONNECTION_MS ? "lasted" : "dropped";
+  }
+
+  /** Closes the connection, unless another step has already taken it to close (never twice). */
+  private release(model: ChannelModel | undefined): Promise<void> | undefined {
+    if (!model || this.model !== model) return undefined;
+    this.model = undefined;
+    return model.close().catch(() => undefined);
   }
 
   private onSessionLost(lost: ConsumerSession, model: ChannelModel, reason: Error): void {
