@@ -28,7 +28,8 @@ const client = new LambdaClient({
 });
 const functionName = env("BENCH_FUNCTION");
 
-// BENCH_HTTP: the same loop against an HTTP endpoint with undici.request (a keep-alive pool).
+// BENCH_HTTP: the same loop against an HTTP endpoint with undici.request (a keep-alive pool). Against
+// the Lambda stub it is the floor: unsigned, no logic, what a consumer costs at the least.
 const pool = process.env.BENCH_HTTP
   ? new Pool(env("BENCH_LAMBDA_ENDPOINT"), { connections: Number(env("BENCH_CONCURRENCY")) })
   : undefined;

@@ -103,6 +103,8 @@ export const SCENARIOS: Scenario[] = [
     variants: [
       { kind: "baseline", label: "baseline", once: true },
       { kind: "baseline", label: "baseline 100 sockets", maxSockets: 100 },
+      // The floor: the same consume/ack loop POSTing with undici, unsigned, no logic at all.
+      { kind: "baseline", label: "floor undici", http: true },
       { kind: "agent", label: "agent" },
       { kind: "agent", label: "agent sdk", client: "sdk", once: true },
       { kind: "agent", label: "agent prefetch 200", prefetch: 200, once: true },
