@@ -14,6 +14,16 @@ export type CircuitCause =
   | "probe_inconclusive"
   | "succeeded";
 
+/** Whose failures count: the backend's invocations, or the publishes of the function's replies. */
+export type FailureSource = "backend" | "replies";
+
+/** What opened the breaker. */
+export interface OpenReason {
+  cause: CircuitCause;
+  detail: string;
+  source: FailureSource;
+}
+
 /** A transition, as the breaker reports it: never text to be parsed. */
 export interface CircuitTransition {
   from: CircuitState;
@@ -40,7 +50,7 @@ export class CircuitBreaker {
   /** Latest outcome per message within the window: true = failed. */
   private readonly recent = new Map<number, { failed: boolean; at: number }>();
   private prunedAt = 0;
-  private openedBy: { cause: CircuitCause; detail: string } | undefined;
+  private openedBy: OpenReason | undefined;
 
   constructor(
     private readonly config: CircuitBreakerConfig,
@@ -55,7 +65,7 @@ export class CircuitBreaker {
   }
 
   /** What opened the breaker, while it is not closed. */
-  get openReason(): { cause: CircuitCause; detail: string } | undefined {
+  get openReason(): OpenReason | undefined {
     return this.current === "closed" ? undefined : this.openedBy;
   }
 
@@ -97,8 +107,9 @@ export class CircuitBreaker {
    * An invocation failed with a platform error. `evidence` is false for a throttle that says nothing
    * new (the call started before the concurrency was last lowered). `probe`: it was the probe (while
    * half-open, only the probe's result counts; an older call failing late says nothing new).
+   * `source`: whose failure it was; the one that reaches the threshold is the opening's source.
    */
-  recordSystemic(reason: string, evidence = true, probe = false): void {
+  recordSystemic(reason: string, evidence = true, probe = false, source: FailureSource = "backend"): void {
     if (this.current === "half_open") {
       if (probe) this.probeFailed(reason);
       return;
@@ -106,7 +117,12 @@ export class CircuitBreaker {
     if (!evidence) return;
     this.consecutiveSystemic += 1;
     if (this.current === "closed" && this.consecutiveSystemic >= this.config.failureThreshold) {
-      this.open("platform_failures", `${this.consecutiveSystemic} invocations in a row failed: ${reason}`);
+      const what = source === "replies" ? "calls" : "invocations";
+      this.open(
+        "platform_failures",
+        `${this.consecutiveSystemic} ${what} in a row failed: ${reason}`,
+        source,
+      );
     }
   }
 
@@ -153,9 +169,9 @@ export class CircuitBreaker {
     this.change("open", "probe_failed", `the probe failed: ${reason}`);
   }
 
-  private open(cause: CircuitCause, reason: string): void {
+  private open(cause: CircuitCause, reason: string, source: FailureSource = "backend"): void {
     if (!this.config.enabled) return;
-    this.openedBy = { cause, detail: reason };
+    this.openedBy = { cause, detail: reason, source };
     this.openedAt = this.now();
     this.nextProbeAt = this.openedAt + this.probeIntervalMs;
     this.consecutiveSystemic = 0;

@@ -37,8 +37,9 @@ const RECHECK_MS = 1_000;
 /**
  * Publishes the replies of messages that succeeded, keeping each message (unacked) and its result
  * until the broker confirms: a failed publish is tried again after a backoff, never by invoking the
- * function again. Failures are platform failures for the circuit breaker; while it is open on them,
- * its probe is the next reply publish, and the other replies wait for it. At the drain timeout
+ * function again. Failures are platform failures for the circuit breaker; while it is open on them
+ * (they reached its threshold), its probe is the next reply publish and the other replies wait for
+ * it; opened by the backend's failures, replies go on and an invocation probes. At the drain timeout
  * (`abandon`) the replies still waiting are given up.
  */
 export class ReplySender {
@@ -56,9 +57,9 @@ export class ReplySender {
     return this.holding;
   }
 
-  /** Whether the breaker's probe belongs to a reply (open on platform failures with replies held). */
+  /** Whether the breaker's probe belongs to a reply (opened by failed reply publishes, replies held). */
   get wantsProbe(): boolean {
-    return this.holding > 0 && this.options.breaker.openReason?.cause === "platform_failures";
+    return this.holding > 0 && this.options.breaker.openReason?.source === "replies";
   }
 
   /** The breaker moved, or the agent gave up: replies waiting look again. */
@@ -170,7 +171,7 @@ export class ReplySender {
       );
       return;
     }
-    breaker.recordSystemic(`reply publish failed (${reason})`, true, probe);
+    breaker.recordSystemic(`reply publish failed (${reason})`, true, probe, "replies");
     throttle.warn(
       log,
       `reply-failed:${reason}`,
@@ -184,8 +185,8 @@ export class ReplySender {
     const { breaker } = this.options;
     for (;;) {
       if (this.abandoned) return undefined;
-      // Open on function errors: the reply's route is not what failed; it goes.
-      if (breaker.state === "closed" || breaker.openReason?.cause === "function_errors") return false;
+      // Opened by the backend's failures: the reply's route is not what failed; it goes.
+      if (breaker.state === "closed" || breaker.openReason?.source !== "replies") return false;
       if (breaker.admits() === "probe") {
         breaker.startProbe();
         return true;

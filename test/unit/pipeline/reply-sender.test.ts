@@ -178,6 +178,21 @@ describe("ReplySender: a reply is confirmed before its message is acked", () => 
     assert.equal(h.sender.wantsProbe, false);
   });
 
+  it("opened by the backend's platform failures: replies go on, and a confirmed one neither probes nor closes it", async (t) => {
+    const clock = fakeClock(t);
+    const h = harness(clock.now);
+    h.breaker.recordSystemic("TooManyRequestsException");
+    h.breaker.recordSystemic("TooManyRequestsException");
+    assert.equal(h.breaker.state, "open");
+    const sent = h.sender.send(h.held(), 0);
+    assert.equal(h.sender.wantsProbe, false, "an invocation probes the backend, not a reply");
+    assert.deepEqual(await sent, { do: "ack" });
+    assert.equal(h.published.length, 1, "published at once, without waiting for the probe time");
+    assert.equal(h.breaker.state, "open", "a reply's route working says nothing about the backend");
+    await clock.tick(1_000);
+    assert.equal(h.breaker.admits(), "probe", "the probe is still the backend's to take");
+  });
+
   it("open on function errors: replies go on (their route is not what failed)", async (t) => {
     const clock = fakeClock(t);
     const h = harness(clock.now);

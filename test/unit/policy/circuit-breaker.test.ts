@@ -62,6 +62,16 @@ describe("CircuitBreaker: systemic failures", () => {
     assert.equal(changes[0]?.cause, "platform_failures", "a structured cause, not text to parse");
     assert.equal(changes[0]?.from, "closed");
     assert.equal(subject.openReason?.cause, "platform_failures");
+    assert.equal(subject.openReason?.source, "backend");
+  });
+
+  it("the failure that reaches the threshold names the opening's source (failed reply publishes)", () => {
+    const { breaker: subject } = breaker();
+    systemicFailures(subject, 4, "TooManyRequestsException");
+    subject.recordSystemic("reply publish failed (exchange_not_found)", true, false, "replies");
+    assert.equal(subject.state, "open");
+    assert.equal(subject.openReason?.source, "replies");
+    assert.match(subject.openReason?.detail ?? "", /5 calls in a row failed: reply publish failed/);
   });
 
   it("a success in between resets the count", () => {
