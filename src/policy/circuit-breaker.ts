@@ -24,6 +24,16 @@ export interface OpenReason {
   source: FailureSource;
 }
 
+/** What one platform failure says, beside its reason (each defaulted as for an invocation). */
+export interface SystemicFailure {
+  /** False for a throttle that says nothing new (the call started before the concurrency was last lowered). */
+  evidence?: boolean;
+  /** It was the probe: while half-open, only the probe's result counts (an older call failing late says nothing new). */
+  probe?: boolean;
+  /** Whose failure it was ("backend" by default); the one that reaches the threshold is the opening's source. */
+  source?: FailureSource;
+}
+
 /** A transition, as the breaker reports it: never text to be parsed. */
 export interface CircuitTransition {
   from: CircuitState;
@@ -103,13 +113,11 @@ export class CircuitBreaker {
     }
   }
 
-  /**
-   * An invocation failed with a platform error. `evidence` is false for a throttle that says nothing
-   * new (the call started before the concurrency was last lowered). `probe`: it was the probe (while
-   * half-open, only the probe's result counts; an older call failing late says nothing new).
-   * `source`: whose failure it was; the one that reaches the threshold is the opening's source.
-   */
-  recordSystemic(reason: string, evidence = true, probe = false, source: FailureSource = "backend"): void {
+  /** A platform failure: what it says about the platform, and whose it was. */
+  recordSystemic(
+    reason: string,
+    { evidence = true, probe = false, source = "backend" }: SystemicFailure = {},
+  ): void {
     if (this.current === "half_open") {
       if (probe) this.probeFailed(reason);
       return;

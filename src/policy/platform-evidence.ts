@@ -55,7 +55,7 @@ export function learnFromCall(
   }
   if (call.scope === "systemic") {
     const news = call.outcome === "throttled" ? limit.throttled(call.startedAt) : true;
-    breaker.recordSystemic(call.reason, news, probe);
+    breaker.recordSystemic(call.reason, { evidence: news, probe });
   } else if (call.scope === "ambiguous") {
     breaker.recordFunctionErrors(failed.slice(0, 1), call.reason, probe, repeat);
   } else {

@@ -50,9 +50,9 @@ export function largePayloadPlaces(file: AgentFile): LargePayloadPlace[] {
 /**
  * The KMS keys the agents' `large_payload` encrypt with (`"sse": "aws:kms"` and a `kms_key_id`), as
  * ARNs an IAM policy can name: a key ARN as it is, a key id in the stack's account and the bucket's
- * region (`large_payload.region`, else the stack's). An
- * alias cannot be a policy's resource: it is left out (the README says to grant it by hand), and so
- * is S3's own `aws/s3` key (no `kms_key_id`), which needs no grant.
+ * region (`large_payload.region`, else the stack's). An alias cannot be a policy's resource: it is
+ * left out (the README says to grant it by hand), and so is S3's own `aws/s3` key (no `kms_key_id`),
+ * which needs no grant.
  */
 export function largePayloadKmsKeys(file: AgentFile): unknown[] {
   const keys = new Map<string, unknown>();

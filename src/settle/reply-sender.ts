@@ -171,7 +171,7 @@ export class ReplySender {
       );
       return;
     }
-    breaker.recordSystemic(`reply publish failed (${reason})`, true, probe, "replies");
+    breaker.recordSystemic(`reply publish failed (${reason})`, { probe, source: "replies" });
     throttle.warn(
       log,
       `reply-failed:${reason}`,

@@ -68,7 +68,7 @@ describe("CircuitBreaker: systemic failures", () => {
   it("the failure that reaches the threshold names the opening's source (failed reply publishes)", () => {
     const { breaker: subject } = breaker();
     systemicFailures(subject, 4, "TooManyRequestsException");
-    subject.recordSystemic("reply publish failed (exchange_not_found)", true, false, "replies");
+    subject.recordSystemic("reply publish failed (exchange_not_found)", { source: "replies" });
     assert.equal(subject.state, "open");
     assert.equal(subject.openReason?.source, "replies");
     assert.match(subject.openReason?.detail ?? "", /5 calls in a row failed: reply publish failed/);
@@ -86,7 +86,7 @@ describe("CircuitBreaker: systemic failures", () => {
 
   it("a throttle that is no evidence (evidence=false) does not count", () => {
     const { breaker: subject } = breaker();
-    for (let i = 0; i < 20; i++) subject.recordSystemic("TooManyRequestsException", false);
+    for (let i = 0; i < 20; i++) subject.recordSystemic("TooManyRequestsException", { evidence: false });
     assert.equal(subject.state, "closed");
     systemicFailures(subject, 4);
     assert.equal(subject.state, "closed", "the throttles without evidence added nothing");
@@ -186,7 +186,7 @@ describe("CircuitBreaker: probing", () => {
       clock.now = subject.probeDueAt;
       assert.equal(subject.admits(), "probe");
       subject.startProbe();
-      subject.recordSystemic("TooManyRequestsException", true, true);
+      subject.recordSystemic("TooManyRequestsException", { probe: true });
       assert.equal(subject.state, "open");
       waits.push(subject.probeDueAt - clock.now);
     }
@@ -205,7 +205,7 @@ describe("CircuitBreaker: probing", () => {
     const second = opened();
     second.clock.now = CONFIG.probeIntervalMs;
     second.breaker.startProbe();
-    second.breaker.recordSystemic("TooManyRequestsException", false, true);
+    second.breaker.recordSystemic("TooManyRequestsException", { evidence: false, probe: true });
     assert.equal(second.breaker.state, "open");
   });
 
@@ -240,7 +240,7 @@ describe("CircuitBreaker: probing", () => {
     const { breaker: subject, clock } = opened();
     clock.now = subject.probeDueAt;
     subject.startProbe();
-    subject.recordSystemic("TooManyRequestsException", true, false);
+    subject.recordSystemic("TooManyRequestsException", { probe: false });
     subject.recordFunctionErrors([5], "Error", false);
     assert.equal(subject.state, "half_open", "still waiting for the probe");
     subject.recordSuccess([1]);
@@ -252,7 +252,7 @@ describe("CircuitBreaker: probing", () => {
     for (let round = 0; round < 3; round++) {
       clock.now = subject.probeDueAt;
       subject.startProbe();
-      subject.recordSystemic("ServiceException", true, true);
+      subject.recordSystemic("ServiceException", { probe: true });
     }
     clock.now = subject.probeDueAt;
     subject.startProbe();

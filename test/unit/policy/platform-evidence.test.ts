@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CallReport } from "../../../src/backends/backend.js";
-import type { CircuitBreaker } from "../../../src/policy/circuit-breaker.js";
+import type { CircuitBreaker, SystemicFailure } from "../../../src/policy/circuit-breaker.js";
 import type { ConcurrencyLimit } from "../../../src/policy/concurrency-limit.js";
 import type { Happening } from "../../../src/policy/decide.js";
 import { type CallEvidence, learnFromCall } from "../../../src/policy/platform-evidence.js";
@@ -12,7 +12,7 @@ function recorders(news = true) {
   const told: unknown[][] = [];
   const breaker = {
     recordSuccess: (ids: number[]) => told.push(["success", ids]),
-    recordSystemic: (reason: string, evidence: boolean, probe: boolean) =>
+    recordSystemic: (reason: string, { evidence, probe }: SystemicFailure) =>
       told.push(["systemic", reason, evidence, probe]),
     recordFunctionErrors: (ids: number[], reason: string, probe: boolean, repeat: boolean) =>
       told.push(["function_errors", ids, reason, probe, repeat]),
